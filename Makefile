@@ -1,0 +1,65 @@
+# vifwall: one non-recursive Makefile. Each folder adds its part in its module.mk;
+# this file only sets the shared flags, includes them and names the top-level targets.
+#
+#   make            build/vifwall (CLI) and build/vifwalld (daemon)
+#   make check      every test, under ASan + UBSan, ending with "N passed, N failed"
+#   make demo       the main job (see README)
+#   make bench      benchmarks (numbers, never pass/fail)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make deps       install the Debian packages listed in mk/packages.txt
+#   make format     reformat the sources with clang-format
+
+VERSION := 0.1.0
+BUILD   ?= build
+SAN     ?=
+
+PKGS       := libnftnl libmnl libnftables libpcap jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+WARN    := -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes
+CPPFLAGS += -I. -DVIFWALL_VERSION='"$(VERSION)"'
+ifeq ($(SAN),1)
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+.DEFAULT_GOAL := all
+.PHONY: all deps deps-ok check check-unit demo bench fuzz format format-check clean
+
+# Every build first makes sure the packages are there (quick when they are).
+deps:
+	mk/deps.sh
+deps-ok:
+	@mk/deps.sh
+
+# A static library of a folder's objects (rebuilt whole, so removed files leave it).
+define archive
+@mkdir -p $(@D)
+rm -f $@ && $(AR) rcs $@ $^
+endef
+
+$(BUILD)/obj/%.o: %.c | deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+include filters/module.mk
+include netback-bridge/module.mk
+include appliance/module.mk
+include tests/module.mk
+
+all: $(PROGRAMS)
+
+SOURCES := $(shell find filters netback-bridge appliance tests -name '*.[ch]' 2>/dev/null)
+format:
+	clang-format -i $(SOURCES)
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

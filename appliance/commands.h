@@ -1,0 +1,9 @@
+/* Every command of the CLI, one file each (appliance/cmd_*.c). */
+#ifndef VIFWALL_APPLIANCE_COMMANDS_H
+#define VIFWALL_APPLIANCE_COMMANDS_H
+
+#include "appliance/cli.h"
+
+extern const struct app_cmd app_cmd_check;
+
+#endif
