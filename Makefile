@@ -50,6 +50,7 @@ include filters/module.mk
 include netback-bridge/module.mk
 include appliance/module.mk
 include tests/module.mk
+include tests/bench/module.mk
 
 all: $(PROGRAMS)
 

@@ -1,0 +1,402 @@
+/*
+ * Bit-vector classifier (Lakshman & Stiliadis, with an aggregated summary level as in
+ * Baboescu & Varghese's ABV). Per dimension, the boundaries of every rule's ranges cut
+ * the value space into elementary intervals; each interval holds a bit vector of the
+ * rules that accept it. A lookup finds the packet's interval in each dimension, ANDs
+ * the vectors and returns the lowest set bit. One summary bit per 64-rule word lets
+ * the AND skip words where some dimension has no candidate, which is most of them.
+ *
+ * Vectors of one dimension are built by a sweep over sorted range events, so a
+ * 10,000-rule set builds in milliseconds rather than rules x intervals bit settings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/bvcls.h"
+
+struct range {
+	uint32_t rule;
+	flt_u128 lo, hi;
+};
+
+struct bdim {
+	uint8_t width;
+	struct range *ranges;
+	size_t nranges, cap;
+	uint8_t *constrained; /* per rule: has ranges or needs the field */
+};
+
+struct flt_bvcls_builder {
+	unsigned ndims;
+	uint32_t nrules;
+	struct bdim dims[FLT_BVCLS_MAX_DIMS];
+	uint8_t *never;
+};
+
+struct cdim {
+	uint8_t width;
+	uint32_t nint;	  /* elementary intervals; index nint is "absent" */
+	flt_u128 *bounds; /* nint lower bounds, ascending, bounds[0] == 0 */
+	uint32_t *direct; /* width <= 2: value -> interval */
+	uint32_t *top;	  /* width > 2: 65537 entries, top 16 bits -> first interval */
+	uint64_t *bv;	  /* (nint + 1) x nwords */
+	uint64_t *sum;	  /* (nint + 1) x nsum */
+};
+
+struct flt_bvcls {
+	unsigned ndims;
+	uint32_t nrules, nwords, nsum;
+	struct cdim dims[FLT_BVCLS_MAX_DIMS];
+	size_t memory;
+};
+
+static flt_u128 width_max(unsigned width)
+{
+	return width >= 16 ? ~(flt_u128)0 : ((flt_u128)1 << (8 * width)) - 1;
+}
+
+int flt_bvcls_builder_new(unsigned ndims, const uint8_t *widths, uint32_t nrules,
+			  struct flt_bvcls_builder **out)
+{
+	struct flt_bvcls_builder *b;
+
+	if (ndims > FLT_BVCLS_MAX_DIMS)
+		return -EINVAL;
+	for (unsigned d = 0; d < ndims; d++)
+		if (widths[d] == 0 || widths[d] > FLT_BVCLS_MAX_WIDTH)
+			return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	/* With no dimension at all every rule matches: model it as one unused dimension. */
+	b->ndims = ndims ? ndims : 1;
+	b->nrules = nrules;
+	b->never = calloc(nrules ? nrules : 1, 1);
+	if (!b->never)
+		goto nomem;
+	for (unsigned d = 0; d < b->ndims; d++) {
+		b->dims[d].width = ndims ? widths[d] : 1;
+		b->dims[d].constrained = calloc(nrules ? nrules : 1, 1);
+		if (!b->dims[d].constrained)
+			goto nomem;
+	}
+	*out = b;
+	return 0;
+nomem:
+	flt_bvcls_builder_free(b);
+	return -ENOMEM;
+}
+
+void flt_bvcls_builder_free(struct flt_bvcls_builder *b)
+{
+	if (!b)
+		return;
+	for (unsigned d = 0; d < b->ndims; d++) {
+		free(b->dims[d].ranges);
+		free(b->dims[d].constrained);
+	}
+	free(b->never);
+	free(b);
+}
+
+int flt_bvcls_rule_range(struct flt_bvcls_builder *b, uint32_t rule, unsigned dim, flt_u128 lo,
+			 flt_u128 hi)
+{
+	struct bdim *bd;
+
+	if (rule >= b->nrules || dim >= b->ndims || lo > hi)
+		return -EINVAL;
+	bd = &b->dims[dim];
+	if (hi > width_max(bd->width))
+		return -EINVAL;
+	if (bd->nranges == bd->cap) {
+		size_t cap = bd->cap ? bd->cap * 2 : 64;
+		struct range *r = realloc(bd->ranges, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		bd->ranges = r;
+		bd->cap = cap;
+	}
+	bd->ranges[bd->nranges++] = (struct range){rule, lo, hi};
+	bd->constrained[rule] = 1;
+	return 0;
+}
+
+int flt_bvcls_rule_needs(struct flt_bvcls_builder *b, uint32_t rule, unsigned dim)
+{
+	if (rule >= b->nrules || dim >= b->ndims)
+		return -EINVAL;
+	return flt_bvcls_rule_range(b, rule, dim, 0, width_max(b->dims[dim].width));
+}
+
+int flt_bvcls_rule_never(struct flt_bvcls_builder *b, uint32_t rule)
+{
+	if (rule >= b->nrules)
+		return -EINVAL;
+	b->never[rule] = 1;
+	return 0;
+}
+
+static int cmp_u128(const void *a, const void *b)
+{
+	flt_u128 x = *(const flt_u128 *)a, y = *(const flt_u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Interval holding @v: the last bound <= v, searched in [lo, hi). */
+static uint32_t find_interval(const flt_u128 *bounds, uint32_t lo, uint32_t hi, flt_u128 v)
+{
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (bounds[mid] <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct event {
+	uint32_t at; /* interval index */
+	uint32_t rule;
+	int32_t delta;
+};
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int build_bounds(const struct bdim *bd, struct cdim *cd)
+{
+	size_t n = 1 + 2 * bd->nranges, k = 0;
+	flt_u128 max = width_max(bd->width);
+	flt_u128 *v = malloc(n * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	v[k++] = 0;
+	for (size_t i = 0; i < bd->nranges; i++) {
+		v[k++] = bd->ranges[i].lo;
+		if (bd->ranges[i].hi < max)
+			v[k++] = bd->ranges[i].hi + 1;
+	}
+	qsort(v, k, sizeof(*v), cmp_u128);
+	size_t u = 1;
+	for (size_t i = 1; i < k; i++)
+		if (v[i] != v[u - 1])
+			v[u++] = v[i];
+	cd->bounds = v;
+	cd->nint = (uint32_t)u;
+	return 0;
+}
+
+static int build_index(struct cdim *cd, size_t *mem)
+{
+	if (cd->width <= 2) {
+		uint32_t n = 1u << (8 * cd->width), iv = 0;
+
+		cd->direct = malloc(n * sizeof(uint32_t));
+		if (!cd->direct)
+			return -ENOMEM;
+		for (uint32_t x = 0; x < n; x++) {
+			while (iv + 1 < cd->nint && cd->bounds[iv + 1] <= x)
+				iv++;
+			cd->direct[x] = iv;
+		}
+		*mem += n * sizeof(uint32_t);
+		return 0;
+	}
+	unsigned shift = 8 * cd->width - 16;
+
+	cd->top = malloc(65537 * sizeof(uint32_t));
+	if (!cd->top)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < 65536; t++)
+		cd->top[t] = find_interval(cd->bounds, 0, cd->nint, (flt_u128)t << shift);
+	cd->top[65536] = cd->nint - 1;
+	*mem += 65537 * sizeof(uint32_t) + cd->nint * sizeof(flt_u128);
+	return 0;
+}
+
+static void set_bit(uint64_t *w, uint32_t bit)
+{
+	w[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* Sweep the intervals left to right, keeping per rule how many of its ranges cover
+ * the current interval; the vector of interval i is the rules with a nonzero count
+ * plus the rules that do not constrain this dimension. */
+static int build_vectors(const struct flt_bvcls_builder *b, const struct bdim *bd, struct cdim *cd,
+			 uint32_t nwords, uint32_t nsum, size_t *mem)
+{
+	size_t nev = 2 * bd->nranges, e = 0;
+	struct event *ev = malloc((nev ? nev : 1) * sizeof(*ev));
+	uint32_t *count = calloc(b->nrules ? b->nrules : 1, sizeof(uint32_t));
+	uint64_t *cur = calloc(nwords ? nwords : 1, sizeof(uint64_t));
+	uint64_t *base = calloc(nwords ? nwords : 1, sizeof(uint64_t));
+	int rc = -ENOMEM;
+
+	cd->bv = calloc((size_t)(cd->nint + 1) * nwords + 1, sizeof(uint64_t));
+	cd->sum = calloc((size_t)(cd->nint + 1) * nsum + 1, sizeof(uint64_t));
+	if (!ev || !count || !cur || !base || !cd->bv || !cd->sum)
+		goto out;
+	*mem += ((size_t)(cd->nint + 1) * (nwords + nsum)) * sizeof(uint64_t);
+
+	for (uint32_t r = 0; r < b->nrules; r++)
+		if (!b->never[r] && !bd->constrained[r])
+			set_bit(base, r);
+	for (size_t i = 0; i < bd->nranges; i++) {
+		const struct range *rg = &bd->ranges[i];
+
+		if (b->never[rg->rule])
+			continue;
+		ev[e++] =
+			(struct event){find_interval(cd->bounds, 0, cd->nint, rg->lo), rg->rule, 1};
+		if (rg->hi < width_max(bd->width))
+			ev[e++] = (struct event){find_interval(cd->bounds, 0, cd->nint, rg->hi + 1),
+						 rg->rule, -1};
+	}
+	qsort(ev, e, sizeof(*ev), cmp_event);
+
+	size_t k = 0;
+	for (uint32_t iv = 0; iv <= cd->nint; iv++) {
+		uint64_t *out = cd->bv + (size_t)iv * nwords, *sum = cd->sum + (size_t)iv * nsum;
+
+		if (iv == cd->nint) { /* absent: only rules that ignore this field */
+			memcpy(out, base, nwords * sizeof(uint64_t));
+		} else {
+			for (; k < e && ev[k].at == iv; k++) {
+				uint32_t r = ev[k].rule;
+
+				count[r] += ev[k].delta;
+				if (count[r])
+					cur[r / 64] |= 1ull << (r % 64);
+				else
+					cur[r / 64] &= ~(1ull << (r % 64));
+			}
+			for (uint32_t w = 0; w < nwords; w++)
+				out[w] = cur[w] | base[w];
+		}
+		for (uint32_t w = 0; w < nwords; w++)
+			if (out[w])
+				set_bit(sum, w);
+	}
+	rc = 0;
+out:
+	free(ev);
+	free(count);
+	free(cur);
+	free(base);
+	return rc;
+}
+
+int flt_bvcls_build(const struct flt_bvcls_builder *b, struct flt_bvcls **out)
+{
+	struct flt_bvcls *c = calloc(1, sizeof(*c));
+	int rc = -ENOMEM;
+
+	if (!c)
+		return -ENOMEM;
+	c->ndims = b->ndims;
+	c->nrules = b->nrules;
+	c->nwords = (b->nrules + 63) / 64;
+	c->nsum = (c->nwords + 63) / 64;
+	c->memory = sizeof(*c);
+	for (unsigned d = 0; d < b->ndims; d++) {
+		struct cdim *cd = &c->dims[d];
+
+		cd->width = b->dims[d].width;
+		if ((rc = build_bounds(&b->dims[d], cd)) < 0 ||
+		    (rc = build_index(cd, &c->memory)) < 0 ||
+		    (rc = build_vectors(b, &b->dims[d], cd, c->nwords, c->nsum, &c->memory)) < 0)
+			goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	flt_bvcls_free(c);
+	return rc;
+}
+
+void flt_bvcls_free(struct flt_bvcls *c)
+{
+	if (!c)
+		return;
+	for (unsigned d = 0; d < c->ndims; d++) {
+		free(c->dims[d].bounds);
+		free(c->dims[d].direct);
+		free(c->dims[d].top);
+		free(c->dims[d].bv);
+		free(c->dims[d].sum);
+	}
+	free(c);
+}
+
+size_t flt_bvcls_memory(const struct flt_bvcls *c)
+{
+	return c->memory;
+}
+
+void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key,
+		      struct flt_bvcls_pos *pos)
+{
+	for (unsigned d = 0; d < c->ndims; d++) {
+		const struct cdim *cd = &c->dims[d];
+		flt_u128 v = key->value[d];
+
+		if (!key->present[d]) {
+			pos->iv[d] = cd->nint;
+		} else if (cd->direct) {
+			pos->iv[d] = cd->direct[(uint32_t)v & ((1u << (8 * cd->width)) - 1)];
+		} else {
+			/* The top 16 bits narrow the search to the intervals that prefix spans. */
+			uint32_t t = (uint32_t)(v >> (8 * cd->width - 16)) & 0xffff;
+			uint32_t hi = cd->top[t + 1] + 1;
+
+			if (hi > cd->nint)
+				hi = cd->nint;
+			pos->iv[d] = find_interval(cd->bounds, cd->top[t], hi, v);
+		}
+	}
+}
+
+uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from)
+{
+	const uint64_t *bv[FLT_BVCLS_MAX_DIMS], *sum[FLT_BVCLS_MAX_DIMS];
+	uint32_t w0 = from / 64;
+
+	if (from >= c->nrules)
+		return FLT_BVCLS_NONE;
+	for (unsigned d = 0; d < c->ndims; d++) {
+		bv[d] = c->dims[d].bv + (size_t)pos->iv[d] * c->nwords;
+		sum[d] = c->dims[d].sum + (size_t)pos->iv[d] * c->nsum;
+	}
+	for (uint32_t s = w0 / 64; s < c->nsum; s++) {
+		uint64_t sm = ~0ull;
+
+		for (unsigned d = 0; d < c->ndims; d++)
+			sm &= sum[d][s];
+		if (s == w0 / 64)
+			sm &= ~0ull << (w0 % 64);
+		while (sm) {
+			uint32_t wi = s * 64 + (uint32_t)__builtin_ctzll(sm);
+			uint64_t w = ~0ull;
+
+			for (unsigned d = 0; d < c->ndims && w; d++)
+				w &= bv[d][wi];
+			if (wi == w0)
+				w &= ~0ull << (from % 64);
+			if (w)
+				return wi * 64 + (uint32_t)__builtin_ctzll(w);
+			sm &= sm - 1;
+		}
+	}
+	return FLT_BVCLS_NONE;
+}
