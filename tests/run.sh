@@ -12,7 +12,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 logs="$build/test-logs"
 rm -rf "$logs"; mkdir -p "$logs"
-export VIFWALL_BUILD="$top/$build"
+case $build in /*) ;; *) build="$top/$build" ;; esac
+export VIFWALL_BUILD="$build"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
