@@ -5,5 +5,6 @@
 #include "appliance/cli.h"
 
 extern const struct app_cmd app_cmd_check;
+extern const struct app_cmd app_cmd_replay;
 
 #endif

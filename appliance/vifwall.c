@@ -10,6 +10,7 @@
 
 static const struct app_cmd *const commands[] = {
 	&app_cmd_check,
+	&app_cmd_replay,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

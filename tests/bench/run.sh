@@ -15,8 +15,8 @@ mkdir -p "$data"
 echo "# vifwall bench $(date -u +%FT%TZ) on $(nproc) CPUs; $npk packets, median of $runs runs"
 for s in $sets; do
 	[ -f "$cb/$s" ] || { echo "bench: $cb/$s missing (set CLASSBENCH_DIR)" >&2; exit 1; }
-	[ -f "$data/$s.nft" ] || python3 "$top/tests/bench/classbench.py" nft "$cb/$s" >"$data/$s.nft"
-	[ -f "$data/$s.pcap" ] || python3 "$top/tests/bench/classbench.py" trace "$cb/$s" "$npk" 1 "$data/$s.pcap"
+	[ -f "$data/$s.nft" ] || /usr/bin/python3 "$top/tests/bench/classbench.py" nft "$cb/$s" >"$data/$s.nft"
+	[ -f "$data/$s.pcap" ] || /usr/bin/python3 "$top/tests/bench/classbench.py" trace "$cb/$s" "$npk" 1 "$data/$s.pcap"
 	echo "== $s"
 	"$build/bench/bench_acl" "$cb/$s" "$data/$s.pcap" "$runs"
 done

@@ -1,0 +1,121 @@
+/*
+ * The scalar reference evaluator: nft_do_chain's semantics, rule by rule and
+ * expression by expression, for the base chains of one hook. The rest of vifwall
+ * (fast classifiers, flow cache) is tested against this.
+ *
+ * - An expression that sets NFT_BREAK ends its rule; the next rule starts with
+ *   NFT_CONTINUE. Any other verdict ends the rule and is acted upon.
+ * - accept/drop end the chain walk; jump pushes the rule after the current one
+ *   (at most FLT_JUMP_STACK_SIZE deep, checked at load as the kernel does), goto
+ *   replaces the chain, return and the end of a chain pop, the end of the base
+ *   chain applies its policy.
+ * - Several base chains on one hook run in priority order, as netfilter's hook list:
+ *   an accept goes on to the next one, a drop is final.
+ */
+#include "filters/ruleset_internal.h"
+
+struct jump_frame {
+	uint32_t chain, rule; /* where to continue: rule index in chain */
+};
+
+/* Evaluate the rules of @chain from @rule on. Returns the index of the rule that
+ * ended the walk (its verdict is in @regs), or chain->nrules when the chain ran out. */
+static uint32_t chain_walk(const struct flt_chain *chain, uint32_t rule, struct flt_regs *regs,
+			   const struct flt_pktctx *pc)
+{
+	for (; rule < chain->nrules; rule++) {
+		const struct flt_rule *r = &chain->rules[rule];
+
+		regs->verdict.code = FLT_NFT_CONTINUE;
+		for (uint32_t i = 0; i < r->nexprs; i++) {
+			const struct flt_expr *e = r->exprs[i];
+
+			e->ops->eval(e, regs, pc);
+			if (regs->verdict.code != FLT_NFT_CONTINUE)
+				break;
+		}
+		if (regs->verdict.code == FLT_NFT_BREAK || regs->verdict.code == FLT_NFT_CONTINUE)
+			continue;
+		return rule;
+	}
+	regs->verdict.code = FLT_NFT_CONTINUE;
+	return chain->nrules;
+}
+
+/* nft_do_chain for base chain @base. Returns FLT_NF_ACCEPT or FLT_NF_DROP and, in
+ * @v, the deciding rule and chain. */
+static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct flt_regs *regs,
+			  const struct flt_pktctx *pc, struct flt_verdict *v)
+{
+	struct jump_frame stack[FLT_JUMP_STACK_SIZE];
+	unsigned sp = 0;
+	uint32_t chain = base, rule = 0, at;
+	const struct flt_chain *c;
+
+	for (;;) {
+		c = &rs->chains[chain];
+		at = chain_walk(c, rule, regs, pc);
+		switch (regs->verdict.code) {
+		case FLT_NF_ACCEPT:
+		case FLT_NF_DROP:
+			v->rule_handle = c->rules[at].handle;
+			v->chain = c->name;
+			return regs->verdict.code;
+		case FLT_NFT_JUMP:
+			if (sp >= FLT_JUMP_STACK_SIZE) {
+				/* The kernel's WARN_ON_ONCE path; load-time checks prevent it. */
+				v->rule_handle = c->rules[at].handle;
+				v->chain = c->name;
+				return FLT_NF_DROP;
+			}
+			stack[sp].chain = chain;
+			stack[sp].rule = at + 1;
+			sp++;
+			/* fallthrough */
+		case FLT_NFT_GOTO:
+			chain = regs->verdict.chain;
+			rule = 0;
+			continue;
+		default: /* NFT_RETURN, or the end of the chain */
+			break;
+		}
+		if (sp == 0)
+			break;
+		sp--;
+		chain = stack[sp].chain;
+		rule = stack[sp].rule;
+	}
+	c = &rs->chains[base];
+	v->rule_handle = 0;
+	v->chain = c->name;
+	return c->policy;
+}
+
+void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
+{
+	const struct flt_ruleset *rs = pc->rs;
+	enum flt_hook hook = pc->hi->hook;
+	struct flt_regs regs;
+
+	v->code = FLT_ACCEPT;
+	v->rule_handle = 0;
+	v->chain = NULL;
+	v->reject_type = 0;
+	v->reject_icmp_code = 0;
+	if ((unsigned)hook >= FLT_HOOK_COUNT)
+		return;
+	for (uint32_t i = 0; i < rs->nbase[hook]; i++) {
+		/* Zeroed, not left as the kernel's uninitialised stack: nft never emits a
+		 * read of a register it did not write, and this keeps runs repeatable. */
+		memset(&regs, 0, sizeof(regs));
+		if (base_chain_run(rs, rs->base[hook][i], &regs, pc, v) == FLT_NF_DROP) {
+			v->code = FLT_DROP;
+			if (regs.rejected) {
+				v->code = FLT_REJECT;
+				v->reject_type = regs.reject_type;
+				v->reject_icmp_code = regs.reject_code;
+			}
+			return;
+		}
+	}
+}

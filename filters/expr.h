@@ -1,0 +1,162 @@
+/*
+ * The compiled form of nft expressions, shared by the compiler (compile.c), the
+ * evaluator (eval.c) and the one file per expression type (expr_<name>.c).
+ *
+ * Registers are laid out exactly as the kernel's struct nft_regs: 16 bytes of verdict,
+ * then 16 32-bit data registers, addressed as 32-bit word indexes 0..19 (0..3 are the
+ * verdict). Expressions read and write them with the kernel's conventions (a load of
+ * len bytes zeroes the rest of its last word first, u8/u16 stores zero the whole word),
+ * because later expressions (cmp of a whole word, set lookups of concatenations) see
+ * those bytes.
+ */
+#ifndef VIFWALL_FILTERS_EXPR_H
+#define VIFWALL_FILTERS_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "filters/packet.h"
+#include "filters/ruleset.h"
+
+struct nftnl_expr;
+struct flt_ct_pkt;
+struct flt_ruleset;
+
+/* The kernel's verdict codes (linux/netfilter.h, nf_tables.h), as they sit in the
+ * verdict register. */
+enum {
+	FLT_NF_DROP = 0,
+	FLT_NF_ACCEPT = 1,
+	FLT_NFT_CONTINUE = -1,
+	FLT_NFT_BREAK = -2,
+	FLT_NFT_JUMP = -3,
+	FLT_NFT_GOTO = -4,
+	FLT_NFT_RETURN = -5,
+};
+
+#define FLT_REG32_NUM	    20 /* NFT_REG32_NUM: 4 verdict words + 16 data words */
+#define FLT_REG_DATA_BYTES  (FLT_REG32_NUM * 4)
+#define FLT_REG_FIRST_DATA  4  /* word index of NFT_REG_1 / NFT_REG32_00 */
+#define FLT_JUMP_STACK_SIZE 16 /* NFT_JUMP_STACK_SIZE */
+#define FLT_DATA_VALUE_MAX  64 /* NFT_DATA_VALUE_MAXLEN */
+
+struct flt_verdict_reg {
+	int32_t code;
+	uint32_t chain; /* target chain index for FLT_NFT_JUMP / FLT_NFT_GOTO */
+};
+
+/* What one packet's walk through the chains writes. Lives on the stack of flt_classify. */
+struct flt_regs {
+	union {
+		uint32_t data[FLT_REG32_NUM];
+		struct flt_verdict_reg verdict;
+	};
+	/* Set by reject next to its NF_DROP, so the caller can answer the sender. */
+	bool rejected;
+	uint8_t reject_type, reject_code;
+};
+
+/* What an expression may look at while it runs. */
+struct flt_pktctx {
+	const struct flt_ruleset *rs;
+	const struct flt_pkt *pkt;
+	const struct flt_hookinfo *hi;
+	const struct flt_ct_pkt *cp; /* conntrack's view; NULL when the ruleset has no ct */
+};
+
+struct flt_expr;
+struct flt_compile;
+
+/*
+ * One nft expression type. compile() reads the libnftnl expression, validates it like
+ * the kernel's init (registers, lengths) and fills the private area (ops->size bytes);
+ * it returns 0 or -errno after flt_compile_fail() has said why. eval() must not
+ * allocate, lock or block. destroy() frees what compile() allocated (may be NULL).
+ * Types vifwall cannot run exactly are listed with compile == NULL, so the message
+ * names them as refused rather than unknown.
+ */
+struct flt_expr_ops {
+	const char *name;
+	size_t size;
+	int (*compile)(struct flt_expr *e, const struct nftnl_expr *nle, struct flt_compile *cc);
+	void (*eval)(const struct flt_expr *e, struct flt_regs *regs, const struct flt_pktctx *pc);
+	void (*destroy)(struct flt_expr *e);
+};
+
+struct flt_expr {
+	const struct flt_expr_ops *ops;
+	_Alignas(16) unsigned char priv[];
+};
+
+/* The private area of @e. Mutable state (counters, limit buckets) sits there as
+ * atomics: the ruleset is shared read-only, only those fields change. */
+static inline void *flt_expr_priv(const struct flt_expr *e)
+{
+	return (void *)e->priv;
+}
+
+/* The ops of expression type @name, or NULL when vifwall has never heard of it.
+ * Refused types are found (with compile == NULL). */
+const struct flt_expr_ops *flt_expr_ops_find(const char *name);
+
+/* Every known type, NULL-terminated (for tests and docs). */
+extern const struct flt_expr_ops *const flt_expr_types[];
+
+/* The counts of counter expression @e (ops == flt_expr_counter_ops). */
+void flt_expr_counter_read(const struct flt_expr *e, uint64_t *packets, uint64_t *bytes);
+
+/* --- compiling ------------------------------------------------------------------ */
+
+struct flt_compile {
+	struct flt_ruleset *rs; /* being built: chains are known, sets dumped */
+	uint32_t chain;		/* index of the chain the rule belongs to */
+	bool uses_ct;		/* set by ct expressions */
+	char why[256];		/* the construct refused, for the user's message */
+};
+
+/* Record why compiling failed ("the 'fib' expression", "meta key priority"...): the
+ * text completes "vifwall cannot execute ...". Returns @err for a one-line return. */
+int flt_compile_fail(struct flt_compile *cc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* nft_parse_register + nft_validate_register_load: @raw is the netlink register
+ * number; *idx becomes the 32-bit word index. Returns 0, -EINVAL or -ERANGE. */
+int flt_reg_load(struct flt_compile *cc, uint32_t raw, uint32_t len, uint8_t *idx);
+
+/* nft_parse_register + nft_validate_register_store for value data (not the verdict
+ * register). Returns 0, -EINVAL or -ERANGE. */
+int flt_reg_store(struct flt_compile *cc, uint32_t raw, uint32_t len, uint8_t *idx);
+
+/* The attribute @type of @nle as raw bytes: 0 and *len, or -EINVAL when absent or
+ * longer than @max. */
+int flt_expr_get_data(struct flt_compile *cc, const struct nftnl_expr *nle, uint16_t type,
+		      const char *what, void *dst, uint32_t max, uint32_t *len);
+
+/* Chain index of @name in the ruleset being built, or -ENOENT. */
+int flt_compile_chain_find(const struct flt_compile *cc, const char *name);
+
+/* --- register helpers, as the kernel's nft_reg_* --------------------------------- */
+
+static inline void flt_reg_store8(uint32_t *dst, uint8_t v)
+{
+	*dst = 0;
+	memcpy(dst, &v, 1);
+}
+
+static inline void flt_reg_store16(uint32_t *dst, uint16_t v)
+{
+	*dst = 0;
+	memcpy(dst, &v, 2);
+}
+
+/* nft_data_copy: zero the tail of the last word, then copy @len bytes. */
+static inline void flt_reg_copy(uint32_t *dst, const void *src, uint32_t len)
+{
+	if (len % 4)
+		dst[len / 4] = 0;
+	memcpy(dst, src, len);
+}
+
+#endif
