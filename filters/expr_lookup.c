@@ -12,7 +12,6 @@
 #include "filters/expr.h"
 #include "filters/ruleset_internal.h"
 #include "filters/set.h"
-#include "filters/set_internal.h"
 
 struct lookup_priv {
 	const struct flt_set *set;
@@ -38,7 +37,7 @@ static int lookup_compile(struct flt_expr *e, const struct nftnl_expr *nle, stru
 	p->invert = flags & NFT_LOOKUP_F_INV;
 	/* Needed only for inverted lookups, where a catch-all changes the answer.
 	 * set.h has no accessor for it yet. */
-	p->catchall = p->set->has_catchall;
+	p->catchall = flt_set_has_catchall(p->set);
 	rc = flt_reg_load(cc, nftnl_expr_get_u32(nle, NFTNL_EXPR_LOOKUP_SREG),
 			  flt_set_key_len(p->set), &p->sreg);
 	if (rc < 0)
