@@ -65,8 +65,9 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		case 'm':
 			ea = ether_aton(optarg);
 			if (!ea) {
-				fprintf(stderr, "vifwall replay: --iif-mac '%s' is not a MAC address "
-						"(write it as 00:16:3e:00:00:01)\n",
+				fprintf(stderr,
+					"vifwall replay: --iif-mac '%s' is not a MAC address "
+					"(write it as 00:16:3e:00:00:01)\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -121,10 +122,10 @@ static void print_text(const struct flt_ruleset *rs, unsigned long n, const stru
 
 static void print_json(unsigned long n, const struct flt_verdict *v)
 {
-	json_t *o = json_pack("{s:I, s:s, s:o, s:o}", "packet", (json_int_t)n, "verdict",
-			      verdict_names[v->code], "rule",
-			      v->rule_handle ? json_integer((json_int_t)v->rule_handle) : json_null(),
-			      "chain", v->chain ? json_string(v->chain) : json_null());
+	json_t *o = json_pack(
+		"{s:I, s:s, s:o, s:o}", "packet", (json_int_t)n, "verdict", verdict_names[v->code],
+		"rule", v->rule_handle ? json_integer((json_int_t)v->rule_handle) : json_null(),
+		"chain", v->chain ? json_string(v->chain) : json_null());
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	puts(s);
@@ -135,8 +136,8 @@ static void print_json(unsigned long n, const struct flt_verdict *v)
 static int replay_capture(const struct replay_opts *o, const struct flt_ruleset *rs,
 			  struct flt_ct_table *ct, pcap_t *cap, struct replay_totals *tot)
 {
-	struct flt_hookinfo fwd = {.hook = FLT_HOOK_FORWARD, .iiftype = ARPHRD_ETHER,
-				   .oiftype = ARPHRD_ETHER};
+	struct flt_hookinfo fwd = {
+		.hook = FLT_HOOK_FORWARD, .iiftype = ARPHRD_ETHER, .oiftype = ARPHRD_ETHER};
 	struct flt_hookinfo back = fwd;
 	uint8_t iif_mac[ETH_ALEN];
 	bool have_mac = o->have_iif_mac;
@@ -165,10 +166,10 @@ static int replay_capture(const struct replay_opts *o, const struct flt_ruleset 
 			memcpy(iif_mac, data + ETH_ALEN, ETH_ALEN);
 			have_mac = true;
 		}
-		hi = h->caplen >= 12 && !memcmp(data + ETH_ALEN, iif_mac, ETH_ALEN) ? &fwd
-										    : &back;
+		hi = h->caplen >= 12 && !memcmp(data + ETH_ALEN, iif_mac, ETH_ALEN) ? &fwd : &back;
 		hi->pkttype = h->caplen >= ETH_ALEN ? pkttype_of(data) : PACKET_HOST;
-		hi->now_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000;
+		hi->now_ns =
+			(uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000;
 		flt_classify(rs, ct, &pkt, hi, &v);
 		tot->verdicts[v.code]++;
 		if (o->json)
@@ -206,8 +207,9 @@ static int replay_run(const struct app_global_opts *g, int argc, char **argv)
 		return 1;
 	}
 	if (pcap_datalink(cap) != DLT_EN10MB) {
-		fprintf(stderr, "vifwall replay: %s: link type %s; vifwall replays Ethernet "
-				"captures only (capture on the vif or with tcpdump -i IFACE)\n",
+		fprintf(stderr,
+			"vifwall replay: %s: link type %s; vifwall replays Ethernet "
+			"captures only (capture on the vif or with tcpdump -i IFACE)\n",
 			o.capture, pcap_datalink_val_to_name(pcap_datalink(cap)));
 		goto out;
 	}
