@@ -1,0 +1,5 @@
+"""Random traffic over logging rules."""
+
+
+def build(b):
+    b.mix(120, v6=0.3, ports=[22, 53, 80, 443])
