@@ -96,6 +96,7 @@ void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
 	const struct flt_ruleset *rs = pc->rs;
 	enum flt_hook hook = pc->hi->hook;
 	struct flt_regs regs;
+	uint32_t mark = pc->hi->mark;
 
 	v->code = FLT_ACCEPT;
 	v->rule_handle = 0;
@@ -108,6 +109,7 @@ void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
 		/* Zeroed, not left as the kernel's uninitialised stack: nft never emits a
 		 * read of a register it did not write, and this keeps runs repeatable. */
 		memset(&regs, 0, sizeof(regs));
+		regs.mark = mark; /* skb->mark outlives one base chain */
 		if (base_chain_run(rs, rs->base[hook][i], &regs, pc, v) == FLT_NF_DROP) {
 			v->code = FLT_DROP;
 			if (regs.rejected) {
@@ -117,5 +119,6 @@ void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
 			}
 			return;
 		}
+		mark = regs.mark;
 	}
 }

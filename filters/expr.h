@@ -53,6 +53,9 @@ struct flt_regs {
 		uint32_t data[FLT_REG32_NUM];
 		struct flt_verdict_reg verdict;
 	};
+	/* The packet's mark (skb->mark): starts as the hook's, `meta mark set` changes it
+	 * for the rest of this packet's walk. */
+	uint32_t mark;
 	/* Set by reject next to its NF_DROP, so the caller can answer the sender. */
 	bool rejected;
 	uint8_t reject_type, reject_code;

@@ -4,7 +4,9 @@
  * and length as host-endian u32, protocol as the network-order u16 of skb->protocol,
  * types as u16, nfproto / l4proto / pkttype as u8 with the rest of the word zeroed.
  * Keys that depend on what vifwall does not have (sockets, cgroups, routes, time,
- * CPU, randomness, priority set by forwarding) and every meta set are refused.
+ * CPU, randomness, priority set by forwarding) are refused. Of the setters only
+ * `meta mark set` is run (nft_meta_set_eval): the mark lives in the registers'
+ * per-packet state, so later rules of the same walk see it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,8 +19,9 @@
 #include "filters/expr.h"
 
 struct meta_priv {
-	uint8_t dreg;
+	uint8_t dreg; /* get: destination; set: source register */
 	uint8_t key;
+	bool is_set;
 };
 
 static const char *const meta_key_names[] = {
@@ -62,9 +65,15 @@ static int meta_compile(struct flt_expr *e, const struct nftnl_expr *nle, struct
 	uint32_t key = nftnl_expr_get_u32(nle, NFTNL_EXPR_META_KEY);
 	uint32_t len;
 
-	if (nftnl_expr_is_set(nle, NFTNL_EXPR_META_SREG))
-		return flt_compile_fail(cc, -EOPNOTSUPP, "'meta %s set' (it changes the packet)",
-					meta_key_name(key));
+	if (nftnl_expr_is_set(nle, NFTNL_EXPR_META_SREG)) {
+		if (key != NFT_META_MARK)
+			return flt_compile_fail(cc, -EOPNOTSUPP,
+						"'meta %s set' (it changes the packet)",
+						meta_key_name(key));
+		p->key = (uint8_t)key;
+		p->is_set = true;
+		return flt_reg_load(cc, nftnl_expr_get_u32(nle, NFTNL_EXPR_META_SREG), 4, &p->dreg);
+	}
 	switch (key) {
 	case NFT_META_PROTOCOL:
 	case NFT_META_IIFTYPE:
@@ -128,7 +137,7 @@ static void meta_eval(const struct flt_expr *e, struct flt_regs *regs, const str
 		flt_reg_store8(dest, pc->pkt->l4proto);
 		break;
 	case NFT_META_MARK:
-		*dest = hi->mark;
+		*dest = regs->mark;
 		break;
 	case NFT_META_IIF:
 		*dest = hi->iif;
@@ -162,9 +171,30 @@ brk:
 	regs->verdict.code = FLT_NFT_BREAK;
 }
 
+/* meta mark set: the only setter compile lets through. */
+static void meta_set_eval(const struct flt_expr *e, struct flt_regs *regs,
+			  const struct flt_pktctx *pc)
+{
+	const struct meta_priv *p = flt_expr_priv(e);
+
+	(void)pc;
+	regs->mark = regs->data[p->dreg];
+}
+
+static void meta_dispatch_eval(const struct flt_expr *e, struct flt_regs *regs,
+			       const struct flt_pktctx *pc)
+{
+	const struct meta_priv *p = flt_expr_priv(e);
+
+	if (p->is_set)
+		meta_set_eval(e, regs, pc);
+	else
+		meta_eval(e, regs, pc);
+}
+
 const struct flt_expr_ops flt_expr_meta_ops = {
 	.name = "meta",
 	.size = sizeof(struct meta_priv),
 	.compile = meta_compile,
-	.eval = meta_eval,
+	.eval = meta_dispatch_eval,
 };

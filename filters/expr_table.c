@@ -11,7 +11,7 @@
 extern const struct flt_expr_ops flt_expr_immediate_ops, flt_expr_cmp_ops, flt_expr_bitwise_ops,
 	flt_expr_byteorder_ops, flt_expr_range_ops, flt_expr_payload_ops, flt_expr_meta_ops,
 	flt_expr_lookup_ops, flt_expr_counter_ops, flt_expr_limit_ops, flt_expr_log_ops,
-	flt_expr_reject_ops, flt_expr_ct_ops;
+	flt_expr_reject_ops, flt_expr_ct_ops, flt_expr_objref_ops;
 
 /* Refused: they change the packet, depend on kernel state vifwall does not have
  * (routes, sockets, xfrm), or keep state we do not model (dynamic sets, quotas). */
@@ -22,7 +22,7 @@ const struct flt_expr_ops *const flt_expr_types[] = {
 	&flt_expr_byteorder_ops, &flt_expr_range_ops,	  &flt_expr_payload_ops,
 	&flt_expr_meta_ops,	 &flt_expr_lookup_ops,	  &flt_expr_counter_ops,
 	&flt_expr_limit_ops,	 &flt_expr_log_ops,	  &flt_expr_reject_ops,
-	&flt_expr_ct_ops,	 REFUSED("objref"),	  REFUSED("dynset"),
+	&flt_expr_ct_ops,	 &flt_expr_objref_ops,	  REFUSED("dynset"),
 	REFUSED("exthdr"),	 REFUSED("fib"),	  REFUSED("rt"),
 	REFUSED("socket"),	 REFUSED("numgen"),	  REFUSED("hash"),
 	REFUSED("quota"),	 REFUSED("connlimit"),	  REFUSED("notrack"),

@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
@@ -110,6 +111,40 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 fail:
 	if (nc)
 		nftnl_chain_free(nc);
+	dc->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+/* Named counter objects; other object types are left out here and refused when a
+ * rule references them (expr_objref.c). */
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *dc = data;
+	struct flt_dump *d = dc->d;
+	struct flt_dump_counter *c;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o || nftnl_obj_nlmsg_parse(nlh, o) < 0)
+		goto fail;
+	if (!ours(nlh, dc->table, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE)) ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) {
+		nftnl_obj_free(o);
+		return MNL_CB_OK;
+	}
+	if (grow((void **)&d->counters, d->ncounters, &dc->cap, sizeof(*c)) < 0)
+		goto fail;
+	c = &d->counters[d->ncounters];
+	c->name = dup_or_null(nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	if (!c->name)
+		goto fail;
+	c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+	d->ncounters++;
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+fail:
+	if (o)
+		nftnl_obj_free(o);
 	dc->err = -ENOMEM;
 	return MNL_CB_ERROR;
 }
@@ -270,6 +305,7 @@ int flt_dump_table(int nl_fd, const char *table, struct flt_dump *out, char **er
 	struct nlmsghdr *nlh;
 	struct nftnl_chain *c;
 	struct nftnl_rule *r;
+	struct nftnl_obj *o;
 	uint32_t seq = 1;
 	int rc;
 
@@ -293,6 +329,21 @@ int flt_dump_table(int nl_fd, const char *table, struct flt_dump *out, char **er
 	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	rc = dump_run(nl_fd, nlh, seq, rule_cb, &dc);
+	if (rc < 0)
+		goto fail;
+
+	dc.cap = 0;
+	seq++;
+	o = nftnl_obj_alloc();
+	if (!o) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	rc = dump_run(nl_fd, nlh, seq, obj_cb, &dc);
+	nftnl_obj_free(o);
 	if (rc < 0)
 		goto fail;
 	nftnl_chain_free(c);
@@ -322,7 +373,10 @@ void flt_dump_release(struct flt_dump *d)
 		free(d->rules[i].unparsed_expr);
 		free(d->rules[i].comment);
 	}
+	for (size_t i = 0; i < d->ncounters; i++)
+		free(d->counters[i].name);
 	free(d->chains);
 	free(d->rules);
+	free(d->counters);
 	memset(d, 0, sizeof(*d));
 }

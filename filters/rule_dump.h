@@ -30,10 +30,17 @@ struct flt_dump_rule {
 	char *comment;		/* the rule's comment, or NULL */
 };
 
+/* A named counter object (`counter NAME { }` in the table), with its dumped counts. */
+struct flt_dump_counter {
+	char *name;
+	uint64_t packets, bytes;
+};
+
 struct flt_dump {
-	size_t nchains, nrules;
+	size_t nchains, nrules, ncounters;
 	struct flt_dump_chain *chains;
 	struct flt_dump_rule *rules;
+	struct flt_dump_counter *counters;
 };
 
 /*

@@ -106,6 +106,22 @@ out:
 	free(out);
 }
 
+/* Named counters move into the ruleset, where objref expressions find them. */
+static int counters_copy(struct flt_ruleset *rs, struct flt_dump *d)
+{
+	rs->counters = calloc(d->ncounters ? d->ncounters : 1, sizeof(*rs->counters));
+	if (!rs->counters)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->ncounters; i++) {
+		rs->counters[i].name = d->counters[i].name;
+		d->counters[i].name = NULL;
+		atomic_init(&rs->counters[i].packets, d->counters[i].packets);
+		atomic_init(&rs->counters[i].bytes, d->counters[i].bytes);
+	}
+	rs->ncounters = (uint32_t)d->ncounters;
+	return 0;
+}
+
 /* Everything after the namespace: dumps, compile. Consumes nothing of @nl_fd. */
 static int ruleset_build(struct flt_ruleset *rs, int nl_fd, char **err)
 {
@@ -115,6 +131,9 @@ static int ruleset_build(struct flt_ruleset *rs, int nl_fd, char **err)
 	rc = flt_dump_table(nl_fd, FLT_TABLE_NAME, &d, err);
 	if (rc < 0)
 		return rc;
+	rc = counters_copy(rs, &d);
+	if (rc < 0)
+		goto out;
 	rc = flt_setlist_dump(nl_fd, FLT_TABLE_NAME, &rs->sets, err);
 	if (rc < 0)
 		goto out;
@@ -189,6 +208,9 @@ void flt_ruleset_free(struct flt_ruleset *rs)
 		free(ch->name);
 	}
 	free(rs->chains);
+	for (uint32_t i = 0; i < rs->ncounters; i++)
+		free(rs->counters[i].name);
+	free(rs->counters);
 	flt_setlist_free(rs->sets);
 	flt_source_free(rs->source);
 	free(rs->ports);

@@ -7,6 +7,7 @@
 #ifndef VIFWALL_FILTERS_RULESET_INTERNAL_H
 #define VIFWALL_FILTERS_RULESET_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,6 +42,12 @@ struct flt_chain {
 
 #define FLT_MAX_BASE_CHAINS 8 /* per hook */
 
+/* A named counter object; objref expressions of any rule point at it. */
+struct flt_named_counter {
+	char *name;
+	_Atomic uint64_t packets, bytes;
+};
+
 struct flt_port {
 	char name[FLT_IFNAMSIZ];
 	uint32_t ifindex;
@@ -57,6 +64,8 @@ struct flt_ruleset {
 	struct flt_setlist *sets;
 	struct flt_source *source;
 	bool uses_ct;
+	uint32_t ncounters;
+	struct flt_named_counter *counters;
 	uint32_t nports;
 	struct flt_port *ports;
 };

@@ -658,7 +658,7 @@ static void test_refused(void **state)
 		{"ip saddr 1.2.3.4 fib daddr type local drop",
 		 ":4: rule handle %s 'ip saddr 1.2.3.4 fib daddr type local drop': vifwall cannot "
 		 "execute the 'fib' expression; remove it or see docs/rules.md"},
-		{"meta mark set 1", "'meta mark set'"},
+		{"meta priority set 1", "'meta priority set'"},
 		{"ip ttl set 1", "'payload set'"},
 		{"meta priority 1 accept", "'meta priority'"},
 		{"quota 10 mbytes drop", "the 'quota' expression"},
