@@ -16,22 +16,9 @@
 
 #include "filters/rule_dump.h"
 #include "filters/ruleset_internal.h"
+#include "filters/log.h"
 
 #define SEE_DOCS "remove it or see docs/rules.md"
-
-static void compile_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void compile_set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
 
 int flt_compile_chain_find(const struct flt_compile *cc, const char *name)
 {
@@ -50,10 +37,10 @@ static int chain_hook(const struct flt_dump_chain *dc, const char *file, char **
 	const char *hn = dc->hooknum < 6 ? names[dc->hooknum] : "?";
 
 	if (dc->type && strcmp(dc->type, "filter") && strcmp(dc->type, "route")) {
-		compile_set_err(err,
-				"%s: chain '%s' is of type %s: vifwall runs filter chains only; "
-				"" SEE_DOCS "\n",
-				file, dc->name, dc->type);
+		flt_err_set(err,
+			    "%s: chain '%s' is of type %s: vifwall runs filter chains only; "
+			    "" SEE_DOCS "\n",
+			    file, dc->name, dc->type);
 		return -EOPNOTSUPP;
 	}
 	switch (dc->hooknum) {
@@ -64,10 +51,10 @@ static int chain_hook(const struct flt_dump_chain *dc, const char *file, char **
 	case NF_INET_LOCAL_OUT:
 		return FLT_HOOK_OUTPUT;
 	default:
-		compile_set_err(err,
-				"%s: chain '%s' hooks %s: vifwall runs the forward, input and "
-				"output hooks only; " SEE_DOCS "\n",
-				file, dc->name, hn);
+		flt_err_set(err,
+			    "%s: chain '%s' hooks %s: vifwall runs the forward, input and "
+			    "output hooks only; " SEE_DOCS "\n",
+			    file, dc->name, hn);
 		return -EOPNOTSUPP;
 	}
 }
@@ -126,8 +113,8 @@ int flt_compile_chains(struct flt_ruleset *rs, const struct flt_dump *d, char **
 		if (hook < 0)
 			return hook;
 		if (rs->nbase[hook] == FLT_MAX_BASE_CHAINS) {
-			compile_set_err(err, "%s: more than %d base chains on one hook\n", rs->file,
-					FLT_MAX_BASE_CHAINS);
+			flt_err_set(err, "%s: more than %d base chains on one hook\n", rs->file,
+				    FLT_MAX_BASE_CHAINS);
 			return -EOPNOTSUPP;
 		}
 		c->hook = (enum flt_hook)hook;
@@ -142,9 +129,8 @@ int flt_compile_chains(struct flt_ruleset *rs, const struct flt_dump *d, char **
 	for (size_t i = 0; i < d->nrules; i++) {
 		ci = chain_index(rs, d->rules[i].chain);
 		if (ci < 0) {
-			compile_set_err(err, "%s: rule handle %llu in unknown chain '%s'\n",
-					rs->file, (unsigned long long)d->rules[i].handle,
-					d->rules[i].chain);
+			flt_err_set(err, "%s: rule handle %llu in unknown chain '%s'\n", rs->file,
+				    (unsigned long long)d->rules[i].handle, d->rules[i].chain);
 			return -EPROTO;
 		}
 		rs->chains[ci].nrules++;
@@ -193,9 +179,8 @@ static int rule_compile(struct flt_ruleset *rs, uint32_t ci, struct flt_rule *r,
 
 	rule_where(rs, r, rs->chains[ci].name, where, sizeof(where));
 	if (!dr->nlr) {
-		compile_set_err(err,
-				"%s: vifwall cannot execute the '%s' expression; " SEE_DOCS "\n",
-				where, dr->unparsed_expr);
+		flt_err_set(err, "%s: vifwall cannot execute the '%s' expression; " SEE_DOCS "\n",
+			    where, dr->unparsed_expr);
 		return -EOPNOTSUPP;
 	}
 	it = nftnl_expr_iter_create(dr->nlr);
@@ -217,10 +202,10 @@ static int rule_compile(struct flt_ruleset *rs, uint32_t ci, struct flt_rule *r,
 		struct flt_expr *e;
 
 		if (!ops || !ops->compile) {
-			compile_set_err(err,
-					"%s: vifwall cannot execute the '%s' expression; " SEE_DOCS
-					"\n",
-					where, name ? name : "?");
+			flt_err_set(err,
+				    "%s: vifwall cannot execute the '%s' expression; " SEE_DOCS
+				    "\n",
+				    where, name ? name : "?");
 			rc = -EOPNOTSUPP;
 			break;
 		}
@@ -232,8 +217,8 @@ static int rule_compile(struct flt_ruleset *rs, uint32_t ci, struct flt_rule *r,
 		e->ops = ops;
 		rc = ops->compile(e, nle, &cc);
 		if (rc < 0) {
-			compile_set_err(err, "%s: vifwall cannot execute %s; " SEE_DOCS "\n", where,
-					cc.why[0] ? cc.why : "it");
+			flt_err_set(err, "%s: vifwall cannot execute %s; " SEE_DOCS "\n", where,
+				    cc.why[0] ? cc.why : "it");
 			/* Not counted in nexprs: destroy() may not run on half a compile. */
 			free(e);
 			break;

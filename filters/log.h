@@ -21,4 +21,10 @@ void flt_log(const struct flt_logger *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void flt_vlog(const struct flt_logger *lg, int level, const char *fmt, va_list ap);
 
+/*
+ * Replace *@err (freed first) with a malloc'd message for the user; the caller frees
+ * it. Does nothing when @err is NULL; leaves *err NULL when out of memory.
+ */
+void flt_err_set(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

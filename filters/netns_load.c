@@ -41,6 +41,7 @@
 
 #include "filters/netns_load.h"
 #include "filters/ruleset.h"
+#include "filters/log.h"
 
 /* An nft error text longer than this is not a message but a bug. */
 #define REPLY_TEXT_MAX (1u << 20)
@@ -60,19 +61,6 @@ struct child_out {
 	uint32_t *ifindex;
 	size_t nports;
 };
-
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
 
 static int child_fail(struct child_out *o, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -474,15 +462,15 @@ static int ports_check(const char *const *ports, size_t *count, char **err)
 		len = strlen(ports[i]);
 		if (len == 0 || len >= FLT_IFNAMSIZ || !strcmp(ports[i], ".") ||
 		    !strcmp(ports[i], "..") || strpbrk(ports[i], "/: \t\n\r\v\f")) {
-			set_err(err,
-				"invalid port name \"%s\": a port name has 1 to %d characters, "
-				"none of them '/', ':' or white space",
-				ports[i], FLT_IFNAMSIZ - 1);
+			flt_err_set(err,
+				    "invalid port name \"%s\": a port name has 1 to %d characters, "
+				    "none of them '/', ':' or white space",
+				    ports[i], FLT_IFNAMSIZ - 1);
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if (!strcmp(ports[i], ports[j])) {
-				set_err(err, "port \"%s\" is listed twice", ports[i]);
+				flt_err_set(err, "port \"%s\" is listed twice", ports[i]);
 				return -EINVAL;
 			}
 		}
@@ -603,7 +591,7 @@ int flt_netns_load(const char *path, const char *const *ports, uint32_t *ifindex
 	if (nl_fd)
 		*nl_fd = -1;
 	if (!path || !nl_fd) {
-		set_err(err, "flt_netns_load: no file given");
+		flt_err_set(err, "flt_netns_load: no file given");
 		return -EINVAL;
 	}
 	ret = ports_check(ports, &nports, err);
@@ -613,14 +601,14 @@ int flt_netns_load(const char *path, const char *const *ports, uint32_t *ifindex
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, "cannot read %s: %s", path, strerror(-ret));
+		flt_err_set(err, "cannot read %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	close(fd);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0) {
 		ret = -errno;
-		set_err(err, "cannot create a socket pair: %s", strerror(-ret));
+		flt_err_set(err, "cannot create a socket pair: %s", strerror(-ret));
 		return ret;
 	}
 	pid = fork();
@@ -628,7 +616,7 @@ int flt_netns_load(const char *path, const char *const *ports, uint32_t *ifindex
 		ret = -errno;
 		close(sk[0]);
 		close(sk[1]);
-		set_err(err, "cannot fork the namespace helper: %s", strerror(-ret));
+		flt_err_set(err, "cannot fork the namespace helper: %s", strerror(-ret));
 		return ret;
 	}
 	if (pid == 0) {
@@ -654,12 +642,13 @@ int flt_netns_load(const char *path, const char *const *ports, uint32_t *ifindex
 	}
 	free(text);
 	if (wstatus != -1 && WIFSIGNALED(wstatus))
-		set_err(err, "the namespace helper for %s was killed by signal %d", path,
-			WTERMSIG(wstatus));
+		flt_err_set(err, "the namespace helper for %s was killed by signal %d", path,
+			    WTERMSIG(wstatus));
 	else if (wstatus != -1 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
-		set_err(err, "the namespace helper for %s exited with status %d", path,
-			WEXITSTATUS(wstatus));
+		flt_err_set(err, "the namespace helper for %s exited with status %d", path,
+			    WEXITSTATUS(wstatus));
 	else
-		set_err(err, "loading %s in a private namespace failed: %s", path, strerror(-ret));
+		flt_err_set(err, "loading %s in a private namespace failed: %s", path,
+			    strerror(-ret));
 	return ret;
 }

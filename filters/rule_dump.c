@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "filters/rule_dump.h"
+#include "filters/log.h"
 
 #define DUMP_BUF_SIZE (1u << 17)
 
@@ -31,20 +32,6 @@ struct dump_ctx {
 	size_t cap;
 	int err;
 };
-
-static void dump_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void dump_set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -350,8 +337,8 @@ int flt_dump_table(int nl_fd, const char *table, struct flt_dump *out, char **er
 	nftnl_rule_free(r);
 	return 0;
 fail:
-	dump_set_err(err, "vifwall: cannot dump table inet %s from the kernel: %s\n", table,
-		     strerror(-rc));
+	flt_err_set(err, "vifwall: cannot dump table inet %s from the kernel: %s\n", table,
+		    strerror(-rc));
 	if (c)
 		nftnl_chain_free(c);
 	if (r)

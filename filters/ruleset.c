@@ -19,22 +19,9 @@
 #include "filters/ruleset_internal.h"
 #include "filters/set.h"
 #include "filters/source.h"
+#include "filters/log.h"
 
 #define ETH_P_ARP_ 0x0806
-
-static void ruleset_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ruleset_set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
 
 static int ports_copy(struct flt_ruleset *rs, const char *const *ports, const uint32_t *ifindex)
 {
@@ -186,7 +173,7 @@ int flt_ruleset_load(const struct flt_load_opts *opts, struct flt_ruleset **out,
 	return 0;
 fail:
 	if (rc == -ENOMEM && err && !*err)
-		ruleset_set_err(err, "vifwall: out of memory loading %s\n", opts->path);
+		flt_err_set(err, "vifwall: out of memory loading %s\n", opts->path);
 	free(ifindex);
 	flt_ruleset_free(rs);
 	return rc;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "filters/source.h"
+#include "filters/log.h"
 
 /* nft's own limit (MAX_INCLUDE_DEPTH). */
 #define INCLUDE_DEPTH_MAX 16
@@ -87,20 +88,6 @@ struct scanner {
 	char **err;
 };
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
-
 static void mark_unusable(struct scanner *sc, const struct token *at, const char *why)
 {
 	if (sc->src->unusable)
@@ -156,7 +143,8 @@ static int frame_push(struct scanner *sc, const char *path, unsigned depth)
 	int ret;
 
 	if (depth > INCLUDE_DEPTH_MAX) {
-		set_err(sc->err, "%s: includes nested more than %d deep", path, INCLUDE_DEPTH_MAX);
+		flt_err_set(sc->err, "%s: includes nested more than %d deep", path,
+			    INCLUDE_DEPTH_MAX);
 		return -ELOOP;
 	}
 	if (sc->nfr == sc->frcap) {
@@ -183,7 +171,7 @@ static int frame_push(struct scanner *sc, const char *path, unsigned depth)
 	f->bol = true;
 	ret = read_whole(path, &f->buf, &f->len);
 	if (ret < 0) {
-		set_err(sc->err, "cannot read %s: %s", path, strerror(-ret));
+		flt_err_set(sc->err, "cannot read %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	sc->nfr++;
@@ -591,13 +579,13 @@ static int do_include(struct scanner *sc, const struct stmt *st)
 		globfree(&g);
 	} else if (gr == GLOB_NOMATCH) {
 		if (!strpbrk(name, "*?[")) {
-			set_err(sc->err, "%s:%u: include \"%s\": file not found", st->tok[0].file,
-				st->tok[0].line, name);
+			flt_err_set(sc->err, "%s:%u: include \"%s\": file not found",
+				    st->tok[0].file, st->tok[0].line, name);
 			ret = -ENOENT;
 		}
 	} else {
-		set_err(sc->err, "%s:%u: include \"%s\": cannot expand the pattern",
-			st->tok[0].file, st->tok[0].line, name);
+		flt_err_set(sc->err, "%s:%u: include \"%s\": cannot expand the pattern",
+			    st->tok[0].file, st->tok[0].line, name);
 		ret = -EIO;
 	}
 	free(pattern);
@@ -803,7 +791,7 @@ int flt_source_scan(const char *path, struct flt_source **out, char **err)
 	}
 out:
 	if (ret == -ENOMEM)
-		set_err(err, "out of memory scanning %s", path);
+		flt_err_set(err, "out of memory scanning %s", path);
 	while (sc.nfr > 0)
 		free(sc.fr[--sc.nfr].buf);
 	free(sc.fr);
@@ -875,13 +863,14 @@ int flt_source_match(const struct flt_source *src, const char *family, const cha
 	for (i = 0; i < n; i++)
 		out[i] = NULL;
 	if (src->unusable) {
-		set_err(err, "%s: rules are shown by handle only", src->unusable);
+		flt_err_set(err, "%s: rules are shown by handle only", src->unusable);
 		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < src->nrules; i++)
 		m += !strcmp(src->rules[i].family, family) && !strcmp(src->rules[i].table, table);
 	if (m != n) {
-		set_err(err,
+		flt_err_set(
+			err,
 			"the file has %zu rules for table %s %s but the kernel holds %zu: rules "
 			"are shown by handle only",
 			m, family, table, n);
@@ -889,7 +878,7 @@ int flt_source_match(const struct flt_source *src, const char *family, const cha
 	}
 	refs = calloc(n ? n : 1, sizeof(*refs));
 	if (!refs) {
-		set_err(err, "out of memory");
+		flt_err_set(err, "out of memory");
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
@@ -902,7 +891,8 @@ int flt_source_match(const struct flt_source *src, const char *family, const cha
 		const struct flt_src_rule *r;
 
 		if (i > 0 && refs[i].handle == refs[i - 1].handle) {
-			set_err(err, "handle %llu appears twice", (unsigned long long)k->handle);
+			flt_err_set(err, "handle %llu appears twice",
+				    (unsigned long long)k->handle);
 			ret = -EINVAL;
 			break;
 		}
@@ -910,11 +900,11 @@ int flt_source_match(const struct flt_source *src, const char *family, const cha
 			j++;
 		r = &src->rules[j];
 		if (k->chain && strcmp(k->chain, r->chain)) {
-			set_err(err,
-				"rule handle %llu is in chain %s, but the matching statement "
-				"(%s:%u) is in chain %s: the file is not what was loaded",
-				(unsigned long long)k->handle, k->chain, r->file, r->line,
-				r->chain);
+			flt_err_set(err,
+				    "rule handle %llu is in chain %s, but the matching statement "
+				    "(%s:%u) is in chain %s: the file is not what was loaded",
+				    (unsigned long long)k->handle, k->chain, r->file, r->line,
+				    r->chain);
 			ret = -EPROTO;
 			break;
 		}
