@@ -51,8 +51,13 @@ include netback-bridge/module.mk
 include appliance/module.mk
 include tests/module.mk
 include tests/bench/module.mk
+include image/module.mk
 
 all: $(PROGRAMS)
+
+# The demonstration: in network namespaces until the Xen image lands (needs root).
+demo: all
+	VIFWALL_BUILD=$(BUILD) tests/demo/netns.sh
 
 SOURCES := $(shell find filters netback-bridge appliance tests -name '*.[ch]' 2>/dev/null)
 format:
