@@ -1,0 +1,225 @@
+/*
+ * vifwalld's life: load and check the rules before touching any port (a bad ruleset
+ * must leave the appliance as it was: forwarding nothing), then ports, then the loop.
+ * Signals arrive through a signalfd polled with the ports, so no handler runs
+ * asynchronously and no global is needed. A reload (SIGHUP) builds the new ruleset
+ * beside the running one and swaps it in between two turns of the loop; a failed
+ * reload changes nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "appliance/daemon.h"
+#include "filters/conntrack.h"
+#include "filters/ruleset.h"
+
+#define LOOP_TIMEOUT_MS 200
+
+struct app_daemon {
+	const struct app_daemon_config *cfg;
+	const struct flt_logger *log;
+	const char *port_names[NB_MAX_PORTS + 1]; /* NULL-terminated, for the loader */
+	struct flt_ruleset *rs;
+	struct flt_ct_table *ct;
+	struct nb_bridge *br;
+	int sigfd;
+};
+
+static int rules_load(struct app_daemon *d, struct flt_ruleset **out)
+{
+	struct flt_load_opts lo = {.path = d->cfg->rules, .ports = d->port_names, .log = d->log};
+	struct flt_ruleset_stats st;
+	char *err = NULL;
+	int rc = flt_ruleset_load(&lo, out, &err);
+
+	if (rc < 0) {
+		/* err already names file:line; keep it whole, it may span lines. */
+		flt_log(d->log, LOG_ERR, "%s: ruleset refused:\n%s", d->cfg->rules,
+			err ? err : strerror(-rc));
+		free(err);
+		return rc;
+	}
+	flt_ruleset_get_stats(*out, &st);
+	flt_log(d->log, LOG_INFO, "%s: %u chains, %u rules, %u sets, %u elements", d->cfg->rules,
+		st.chains, st.rules, st.sets, st.elements);
+	return 0;
+}
+
+static int ports_open(struct app_daemon *d)
+{
+	for (unsigned i = 0; i < d->cfg->nports; i++) {
+		const struct app_daemon_port *p = &d->cfg->ports[i];
+		struct nb_port *port;
+		int rc;
+
+		if ((rc = app_daemon_port_isolate(p->name, d->log)) < 0)
+			return rc;
+		rc = nb_port_open(&nb_port_afpacket_ops, p->name, NULL, &port);
+		if (rc < 0) {
+			flt_log(d->log, LOG_ERR, "port %s: cannot open: %s", p->name,
+				strerror(-rc));
+			return rc;
+		}
+		rc = nb_bridge_add_port(d->br, port, p->uplink ? NULL : &p->as, NULL);
+		if (rc < 0) {
+			flt_log(d->log, LOG_ERR, "port %s: cannot attach: %s", p->name,
+				rc == -EEXIST ? "its MAC is another port's" : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logger *log,
+		     struct app_daemon **out)
+{
+	struct nb_bridge_config bc = {.log = log};
+	struct app_daemon *d = calloc(1, sizeof(*d));
+	sigset_t sigs;
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	d->cfg = cfg;
+	d->log = log;
+	d->sigfd = -1;
+	for (unsigned i = 0; i < cfg->nports; i++)
+		d->port_names[i] = cfg->ports[i].name;
+	if (cfg->ctl)
+		flt_log(log, LOG_WARNING,
+			"--ctl %s: the control socket is not served yet; "
+			"SIGUSR1 logs the counters",
+			cfg->ctl);
+	if ((rc = rules_load(d, &d->rs)) < 0)
+		goto fail;
+	if ((rc = flt_ct_table_new(NULL, &d->ct)) < 0) {
+		flt_log(log, LOG_ERR, "cannot create the connection table: %s", strerror(-rc));
+		goto fail;
+	}
+	bc.ct = d->ct;
+	if ((rc = nb_bridge_new(&bc, &d->br)) < 0) {
+		flt_log(log, LOG_ERR, "cannot create the bridge: %s", strerror(-rc));
+		goto fail;
+	}
+	if ((rc = ports_open(d)) < 0)
+		goto fail;
+	nb_bridge_ruleset_swap(d->br, d->rs);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	d->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0) {
+		rc = -errno;
+		flt_log(log, LOG_ERR, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	app_daemon_free(d);
+	return rc;
+}
+
+static void rules_reload(struct app_daemon *d)
+{
+	struct flt_ruleset *rs;
+
+	if (rules_load(d, &rs) < 0) {
+		flt_log(d->log, LOG_ERR, "reload failed: the running ruleset stays");
+		return;
+	}
+	/* The loop runs in this thread, between two rounds: nothing uses the old one. */
+	nb_bridge_ruleset_swap(d->br, rs);
+	flt_ruleset_free(d->rs);
+	d->rs = rs;
+	flt_log(d->log, LOG_INFO, "rules reloaded");
+}
+
+void app_daemon_log_stats(struct app_daemon *d)
+{
+	struct nb_switch_stats ss;
+
+	for (unsigned i = 0; i < nb_bridge_port_count(d->br); i++) {
+		struct nb_port_info pi;
+		char why[512] = "";
+		size_t off = 0;
+
+		nb_bridge_port_info(d->br, i, &pi);
+		for (unsigned r = 1; r < NB_DROP_REASON_COUNT && off < sizeof(why); r++)
+			if (pi.c.drops[r])
+				off += (size_t)snprintf(why + off, sizeof(why) - off, " %s=%llu",
+							nb_drop_reason_name(r),
+							(unsigned long long)pi.c.drops[r]);
+		flt_log(d->log, LOG_INFO,
+			"stats port %s: rx %llu pkts %llu bytes, tx %llu pkts %llu bytes, "
+			"ring-drops %llu, drops%s",
+			pi.name, (unsigned long long)pi.c.rx_packets,
+			(unsigned long long)pi.c.rx_bytes, (unsigned long long)pi.c.tx_packets,
+			(unsigned long long)pi.c.tx_bytes, (unsigned long long)pi.c.ring_drops,
+			why[0] ? why : " none");
+	}
+	nb_bridge_switch_stats(d->br, &ss);
+	flt_log(d->log, LOG_INFO,
+		"stats mac-table: %u/%u entries, learned %llu, moved %llu, evicted %llu",
+		ss.entries, ss.max_entries, (unsigned long long)ss.learned,
+		(unsigned long long)ss.moved, (unsigned long long)ss.evicted);
+}
+
+/* Returns true when the daemon should stop. */
+static bool signals_handle(struct app_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			flt_log(d->log, LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
+			return true;
+		case SIGHUP:
+			rules_reload(d);
+			break;
+		case SIGUSR1:
+			app_daemon_log_stats(d);
+			break;
+		}
+	}
+	return false;
+}
+
+int app_daemon_run(struct app_daemon *d)
+{
+	flt_log(d->log, LOG_INFO, "forwarding between %u ports", nb_bridge_port_count(d->br));
+	for (;;) {
+		struct pollfd sig = {.fd = d->sigfd, .events = POLLIN};
+		int rc = nb_bridge_run_once(d->br, &sig, 1, LOOP_TIMEOUT_MS);
+
+		if (rc < 0) {
+			flt_log(d->log, LOG_ERR, "poll: %s", strerror(-rc));
+			return rc;
+		}
+		if ((sig.revents & POLLIN) && signals_handle(d))
+			return 0;
+	}
+}
+
+void app_daemon_free(struct app_daemon *d)
+{
+	if (!d)
+		return;
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	nb_bridge_free(d->br); /* closes the ports first: nothing forwards any more */
+	flt_ct_table_free(d->ct);
+	if (d->rs)
+		flt_ruleset_free(d->rs);
+	free(d);
+}

@@ -1,0 +1,45 @@
+/*
+ * The bridge's state, shared by bridge.c (setup, the poll loop) and bridge_burst.c
+ * (the per-frame path). Nothing outside these two files includes it.
+ */
+#ifndef VIFWALL_NB_BRIDGE_INTERNAL_H
+#define VIFWALL_NB_BRIDGE_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "netback-bridge/bridge.h"
+
+/* Frames waiting to go out of one port; flushed after every ingress burst, so they
+ * always point into a ring whose frames are still valid. */
+struct nb_txq {
+	unsigned n;
+	struct nb_frame f[NB_BURST_MAX];
+};
+
+struct nb_bport {
+	struct nb_port *port;
+	struct nb_antispoof as;
+	uint32_t rs_ifindex; /* the port's ifindex in the current ruleset's numbering */
+	struct nb_port_counters c;
+	struct nb_txq txq;
+};
+
+struct nb_bridge {
+	const struct flt_logger *log;
+	struct flt_ct_table *ct;
+	struct nb_switch *sw;
+	unsigned burst;
+	unsigned nports;
+	_Atomic(const struct flt_ruleset *) rules;
+	const struct flt_ruleset *seen_rules; /* what rs_ifindex was computed for */
+	_Atomic uint64_t turns;
+	uint64_t now_ns; /* monotonic time of the current turn */
+	struct nb_bport ports[NB_MAX_PORTS];
+	struct pollfd pfd[NB_MAX_PORTS + NB_MAX_EXTRA_FDS];
+	struct nb_frame rx[NB_BURST_MAX];
+};
+
+/* Receive one burst on port @in and forward it; returns how many frames came in. */
+unsigned nb_bridge_burst(struct nb_bridge *br, const struct flt_ruleset *rs, uint16_t in);
+
+#endif
