@@ -1,7 +1,9 @@
-/* Help text shared by every command of the CLI. */
+/* Help text and the call to vifwalld, shared by every command of the CLI. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "appliance/cli.h"
+#include "appliance/ctl_client.h"
 
 void app_cmd_print_help(const struct app_cmd *cmd, FILE *out)
 {
@@ -17,6 +19,27 @@ int app_cmd_wants_help(int argc, char **argv)
 			break;
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return 1;
+	}
+	return 0;
+}
+
+int app_cli_call(const struct app_global_opts *g, const char *cmd, json_t *args, json_t **result)
+{
+	struct app_ctl_client *c = NULL;
+	char *err = NULL;
+	int rc;
+
+	if (!args)
+		args = json_object();
+	rc = app_ctl_client_connect_unix(g->ctl_path, &c, &err);
+	if (rc == 0)
+		rc = app_ctl_client_call(c, cmd, args, result, &err);
+	json_decref(args);
+	app_ctl_client_free(c);
+	if (rc < 0) {
+		fprintf(stderr, "vifwall %s: %s\n", cmd, err ? err : strerror(-rc));
+		free(err);
+		return 1;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef VIFWALL_APPLIANCE_CLI_H
 #define VIFWALL_APPLIANCE_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 /* Options common to every command, parsed before the command name. */
@@ -28,5 +29,12 @@ void app_cmd_print_help(const struct app_cmd *cmd, FILE *out);
 
 /* True when argv holds -h or --help (commands call this before parsing). */
 int app_cmd_wants_help(int argc, char **argv);
+
+/*
+ * Send @cmd with @args (stolen; NULL for none) to vifwalld through @g's control
+ * socket and wait for the answer. Returns 0 and *result (json_decref() it), or 1
+ * after printing to stderr why (vifwalld not running, its error message...).
+ */
+int app_cli_call(const struct app_global_opts *g, const char *cmd, json_t *args, json_t **result);
 
 #endif

@@ -6,5 +6,9 @@
 
 extern const struct app_cmd app_cmd_check;
 extern const struct app_cmd app_cmd_replay;
+extern const struct app_cmd app_cmd_load;
+extern const struct app_cmd app_cmd_show;
+extern const struct app_cmd app_cmd_ports;
+extern const struct app_cmd app_cmd_stats;
 
 #endif

@@ -15,40 +15,24 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "appliance/daemon.h"
+#include "appliance/daemon_internal.h"
 #include "filters/conntrack.h"
 #include "filters/ruleset.h"
 
 #define LOOP_TIMEOUT_MS 200
 
-struct app_daemon {
-	const struct app_daemon_config *cfg;
-	const struct flt_logger *log;
-	const char *port_names[NB_MAX_PORTS + 1]; /* NULL-terminated, for the loader */
-	struct flt_ruleset *rs;
-	struct flt_ct_table *ct;
-	struct nb_bridge *br;
-	int sigfd;
-};
-
 static int rules_load(struct app_daemon *d, struct flt_ruleset **out)
 {
-	struct flt_load_opts lo = {.path = d->cfg->rules, .ports = d->port_names, .log = d->log};
-	struct flt_ruleset_stats st;
 	char *err = NULL;
-	int rc = flt_ruleset_load(&lo, out, &err);
+	int rc = app_daemon_rules_compile(d, d->cfg->rules, out, &err);
 
 	if (rc < 0) {
 		/* err already names file:line; keep it whole, it may span lines. */
 		flt_log(d->log, LOG_ERR, "%s: ruleset refused:\n%s", d->cfg->rules,
 			err ? err : strerror(-rc));
 		free(err);
-		return rc;
 	}
-	flt_ruleset_get_stats(*out, &st);
-	flt_log(d->log, LOG_INFO, "%s: %u chains, %u rules, %u sets, %u elements", d->cfg->rules,
-		st.chains, st.rules, st.sets, st.elements);
-	return 0;
+	return rc;
 }
 
 static int ports_open(struct app_daemon *d)
@@ -91,12 +75,9 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 	d->sigfd = -1;
 	for (unsigned i = 0; i < cfg->nports; i++)
 		d->port_names[i] = cfg->ports[i].name;
-	if (cfg->ctl)
-		flt_log(log, LOG_WARNING,
-			"--ctl %s: the control socket is not served yet; "
-			"SIGUSR1 logs the counters",
-			cfg->ctl);
 	if ((rc = rules_load(d, &d->rs)) < 0)
+		goto fail;
+	if ((rc = app_daemon_rules_remember(d, d->cfg->rules, d->cfg->rules)) < 0)
 		goto fail;
 	if ((rc = flt_ct_table_new(NULL, &d->ct)) < 0) {
 		flt_log(log, LOG_ERR, "cannot create the connection table: %s", strerror(-rc));
@@ -110,6 +91,7 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 	if ((rc = ports_open(d)) < 0)
 		goto fail;
 	nb_bridge_ruleset_swap(d->br, d->rs);
+	d->generation = 1;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -121,6 +103,8 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		flt_log(log, LOG_ERR, "signalfd: %s", strerror(errno));
 		goto fail;
 	}
+	if (cfg->ctl && (rc = app_daemon_ctl_open(d, cfg->ctl)) < 0)
+		goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -136,11 +120,22 @@ static void rules_reload(struct app_daemon *d)
 		flt_log(d->log, LOG_ERR, "reload failed: the running ruleset stays");
 		return;
 	}
+	if (app_daemon_rules_remember(d, d->cfg->rules, d->cfg->rules) < 0) {
+		flt_ruleset_free(rs);
+		flt_log(d->log, LOG_ERR, "reload failed: out of memory; the running ruleset stays");
+		return;
+	}
+	app_daemon_rules_swap(d, rs);
+	flt_log(d->log, LOG_INFO, "rules reloaded");
+}
+
+void app_daemon_rules_swap(struct app_daemon *d, struct flt_ruleset *rs)
+{
 	/* The loop runs in this thread, between two rounds: nothing uses the old one. */
 	nb_bridge_ruleset_swap(d->br, rs);
 	flt_ruleset_free(d->rs);
 	d->rs = rs;
-	flt_log(d->log, LOG_INFO, "rules reloaded");
+	d->generation++;
 }
 
 void app_daemon_log_stats(struct app_daemon *d)
@@ -199,15 +194,22 @@ int app_daemon_run(struct app_daemon *d)
 {
 	flt_log(d->log, LOG_INFO, "forwarding between %u ports", nb_bridge_port_count(d->br));
 	for (;;) {
-		struct pollfd sig = {.fd = d->sigfd, .events = POLLIN};
-		int rc = nb_bridge_run_once(d->br, &sig, 1, LOOP_TIMEOUT_MS);
+		/* fds[0]: signals; then the control server's listener and clients. */
+		struct pollfd fds[NB_MAX_EXTRA_FDS] = {{.fd = d->sigfd, .events = POLLIN}};
+		size_t n = 1;
+		int rc;
 
+		if (d->ctl)
+			n += app_ctl_server_pollfds(d->ctl, fds + 1, NB_MAX_EXTRA_FDS - 1);
+		rc = nb_bridge_run_once(d->br, fds, (unsigned)n, LOOP_TIMEOUT_MS);
 		if (rc < 0) {
 			flt_log(d->log, LOG_ERR, "poll: %s", strerror(-rc));
 			return rc;
 		}
-		if ((sig.revents & POLLIN) && signals_handle(d))
+		if ((fds[0].revents & POLLIN) && signals_handle(d))
 			return 0;
+		if (d->ctl)
+			app_ctl_server_handle(d->ctl, fds + 1, n - 1);
 	}
 }
 
@@ -215,8 +217,11 @@ void app_daemon_free(struct app_daemon *d)
 {
 	if (!d)
 		return;
+	app_ctl_server_free(d->ctl);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	free(d->rules_text);
+	free(d->rules_name);
 	nb_bridge_free(d->br); /* closes the ports first: nothing forwards any more */
 	flt_ct_table_free(d->ct);
 	if (d->rs)

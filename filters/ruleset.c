@@ -293,3 +293,14 @@ void flt_classify(const struct flt_ruleset *rs, struct flt_ct_table *ct, const s
 	}
 	flt_ct_confirm(ct, &cp, v->code == FLT_ACCEPT);
 }
+
+unsigned flt_ruleset_rule_handles(const struct flt_ruleset *rs, uint64_t *handles, unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t c = 0; c < rs->nchains; c++)
+		for (uint32_t r = 0; r < rs->chains[c].nrules; r++, n++)
+			if (n < max)
+				handles[n] = rs->chains[c].rules[r].handle;
+	return n;
+}

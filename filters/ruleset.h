@@ -100,6 +100,10 @@ struct flt_verdict {
 void flt_classify(const struct flt_ruleset *rs, struct flt_ct_table *ct, const struct flt_pkt *pkt,
 		  const struct flt_hookinfo *hi, struct flt_verdict *v);
 
+/* Handles of every rule, chain by chain in dump order, into @handles (up to @max).
+ * Returns how many rules there are (may exceed @max). */
+unsigned flt_ruleset_rule_handles(const struct flt_ruleset *rs, uint64_t *handles, unsigned max);
+
 /* Source location of a rule, from the file it was loaded from. */
 struct flt_rule_src {
 	const char *file; /* as given to flt_ruleset_load */

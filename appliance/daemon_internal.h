@@ -1,0 +1,48 @@
+/*
+ * The inside of vifwalld's struct app_daemon, shared by daemon.c (life and loop)
+ * and daemon_ctl.c (the control socket's commands). Everything here is touched only
+ * from the loop's thread.
+ */
+#ifndef VIFWALL_APPLIANCE_DAEMON_INTERNAL_H
+#define VIFWALL_APPLIANCE_DAEMON_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "appliance/ctl_server.h"
+#include "appliance/daemon.h"
+
+struct flt_ct_table;
+struct flt_ruleset;
+
+struct app_daemon {
+	const struct app_daemon_config *cfg;
+	const struct flt_logger *log;
+	const char *port_names[NB_MAX_PORTS + 1]; /* NULL-terminated, for the loader */
+	struct flt_ruleset *rs;
+	struct flt_ct_table *ct;
+	struct nb_bridge *br;
+	int sigfd;
+	struct app_ctl_server *ctl; /* NULL without --ctl */
+	/* The running ruleset as the operator wrote it, for `vifwall show`. */
+	char *rules_text, *rules_name;
+	uint64_t generation; /* rulesets installed so far */
+	time_t loaded_at;
+};
+
+/* Load and compile the nft file @path with the daemon's port names. Returns 0 and
+ * *out, or -errno and *err (malloc'd, the caller frees) with nft's file:line. */
+int app_daemon_rules_compile(struct app_daemon *d, const char *path, struct flt_ruleset **out,
+			     char **err);
+
+/* Keep the text of @path (as @name) as the running ruleset's source. Returns 0 or
+ * -errno; on failure the previous text stays. */
+int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name);
+
+/* Install @rs (the daemon owns it) and free the previous ruleset. */
+void app_daemon_rules_swap(struct app_daemon *d, struct flt_ruleset *rs);
+
+/* Serve the control protocol on unix socket @path. Returns 0 or -errno (logged). */
+int app_daemon_ctl_open(struct app_daemon *d, const char *path);
+
+#endif
