@@ -30,7 +30,8 @@ static const char usage[] =
 	"                   then comma-separated: mac=MAC (the guest's MAC), ip=ADDR (IPv4\n"
 	"                   or IPv6, repeat for several), antispoof=off. Anti-spoofing is\n"
 	"                   on when ip= is given.\n"
-	"  --ctl SOCKET     control socket (not served yet)\n"
+	"  --ctl SOCKET     serve the control protocol (vifwall load/show/ports/stats)\n"
+	"                   on this unix socket, e.g. /run/vifwall/ctl\n"
 	"  -v, --verbose    log debug messages\n"
 	"\n"
 	"Signals: TERM/INT stop, HUP reloads RULES.nft, USR1 logs the counters.\n";
