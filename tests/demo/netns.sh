@@ -58,8 +58,8 @@ table inet vifwall {
 	chain forward {
 		type filter hook forward priority 0; policy drop;
 		ct state established,related accept
-		icmp type echo-request accept
-		iifname "web*" tcp dport 80 accept
+		icmp type echo-request counter accept
+		iifname "web*" tcp dport 80 counter accept
 	}
 }
 NFT
@@ -77,7 +77,7 @@ done
 # ip netns exec execs vifwalld itself, so $! is its pid (signals reach it).
 ip netns exec "$(ns appliance)" "$bin" --rules "$tmp/rules.nft" --uplink uplink \
 	--port web1,mac=00:16:3e:00:00:01,ip=10.0.0.11 \
-	--port web2,mac=00:16:3e:00:00:02,ip=10.0.0.12 2>"$tmp/vifwalld.log" &
+	--port web2,mac=00:16:3e:00:00:02,ip=10.0.0.12 --ctl "$tmp/ctl" 2>"$tmp/vifwalld.log" &
 pid=$!
 bg_track $pid
 for _ in $(seq 100); do
@@ -102,11 +102,15 @@ nsx web1 ip addr add 10.0.0.99/32 dev eth0
 show web1 ping -c 2 -W 1 -I 10.0.0.99 10.0.0.1 | tail -2
 nsx web1 ip addr del 10.0.0.99/32 dev eth0
 
-say "vifwalld's counters (it logs them on SIGUSR1): the denied connection is under
-    'rule', the spoofed packets under 'spoof-ip4'."
-kill -USR1 $pid
-sleep 0.5
-grep 'stats' "$tmp/vifwalld.log" | sed 's/^/    /'
+say "The operator's view through the control socket: vifwall ports, then vifwall show
+    (the rules with live counters: the denied connection fell to the policy,
+    the pings hit the echo-request rule's counter)."
+echo "appliance# vifwall ports"
+"$build/vifwall" --ctl "$tmp/ctl" ports | sed 's/^/    /'
+echo "appliance# vifwall show"
+"$build/vifwall" --ctl "$tmp/ctl" show | sed 's/^/    /'
+echo "appliance# vifwall stats   (drop reasons: 'rule' for the denied port, 'spoof-ip4')"
+"$build/vifwall" --ctl "$tmp/ctl" stats | grep '^port' | sed 's/^/    /'
 
 say "Fail-closed: vifwalld is killed; web1 can no longer reach web2."
 kill -9 $pid
