@@ -13,7 +13,7 @@ VERSION := 0.1.0
 BUILD   ?= build
 SAN     ?=
 
-PKGS       := libnftnl libmnl libnftables libpcap jansson
+PKGS       := libnftnl libmnl libnftables libpcap jansson xenstore
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -44,7 +44,7 @@ static int ports_open(struct app_daemon *d)
 
 		if ((rc = app_daemon_port_isolate(p->name, d->log)) < 0)
 			return rc;
-		rc = nb_port_open(&nb_port_afpacket_ops, p->name, NULL, &port);
+		rc = nb_port_open(&nb_port_afpacket_ops, p->name, &d->cfg->port, &port);
 		if (rc < 0) {
 			flt_log(d->log, LOG_ERR, "port %s: cannot open: %s", p->name,
 				strerror(-rc));
@@ -58,6 +58,20 @@ static int ports_open(struct app_daemon *d)
 		}
 	}
 	return 0;
+}
+
+/* Inside a Xen domain, serve the guests' vifs from xenstore; elsewhere (tests in
+ * network namespaces) the ports are the command line's only. */
+static int hotplug_start(struct app_daemon *d)
+{
+	struct app_hotplug_config hc = {.br = d->br, .log = d->log, .port = &d->cfg->port};
+	int rc = app_hotplug_new(&hc, &d->hp);
+
+	if (rc == -ENOENT) {
+		flt_log(d->log, LOG_DEBUG, "no xenstore: vif hotplug off");
+		return 0;
+	}
+	return rc;
 }
 
 int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logger *log,
@@ -104,6 +118,8 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		goto fail;
 	}
 	if (cfg->ctl && (rc = app_daemon_ctl_open(d, cfg->ctl)) < 0)
+		goto fail;
+	if ((rc = hotplug_start(d)) < 0)
 		goto fail;
 	*out = d;
 	return 0;
@@ -194,13 +210,18 @@ int app_daemon_run(struct app_daemon *d)
 {
 	flt_log(d->log, LOG_INFO, "forwarding between %u ports", nb_bridge_port_count(d->br));
 	for (;;) {
-		/* fds[0]: signals; then the control server's listener and clients. */
+		/* fds[0]: signals; then hotplug's xenstore and netlink fds; then the control
+		 * server's listener and clients. */
 		struct pollfd fds[NB_MAX_EXTRA_FDS] = {{.fd = d->sigfd, .events = POLLIN}};
 		size_t n = 1;
+		unsigned nhp = 0;
 		int rc;
 
+		if (d->hp)
+			nhp = app_hotplug_pollfds(d->hp, fds + 1, NB_MAX_EXTRA_FDS - 1);
+		n += nhp;
 		if (d->ctl)
-			n += app_ctl_server_pollfds(d->ctl, fds + 1, NB_MAX_EXTRA_FDS - 1);
+			n += app_ctl_server_pollfds(d->ctl, fds + n, NB_MAX_EXTRA_FDS - n);
 		rc = nb_bridge_run_once(d->br, fds, (unsigned)n, LOOP_TIMEOUT_MS);
 		if (rc < 0) {
 			flt_log(d->log, LOG_ERR, "poll: %s", strerror(-rc));
@@ -208,8 +229,10 @@ int app_daemon_run(struct app_daemon *d)
 		}
 		if ((fds[0].revents & POLLIN) && signals_handle(d))
 			return 0;
+		if (d->hp)
+			app_hotplug_handle(d->hp, fds + 1, nhp);
 		if (d->ctl)
-			app_ctl_server_handle(d->ctl, fds + 1, n - 1);
+			app_ctl_server_handle(d->ctl, fds + 1 + nhp, n - 1 - nhp);
 	}
 }
 
@@ -218,6 +241,7 @@ void app_daemon_free(struct app_daemon *d)
 	if (!d)
 		return;
 	app_ctl_server_free(d->ctl);
+	app_hotplug_free(d->hp); /* before the bridge: it holds a pointer to it */
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	free(d->rules_text);

@@ -22,6 +22,7 @@ struct app_daemon_config {
 	const char *rules; /* the nft ruleset file */
 	const char *ctl;   /* control socket path, or NULL */
 	int verbosity;	   /* 0: info, 1: debug */
+	struct nb_port_config port; /* every port's ring (--ring-blocks) */
 	unsigned nports;   /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
 };
@@ -29,7 +30,7 @@ struct app_daemon_config {
 /*
  * Parse vifwalld's command line into @cfg:
  *   --rules FILE --uplink IFNAME [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]...
- *   [--ctl SOCKET] [-v]
+ *   [--ctl SOCKET] [--ring-blocks N] [-v]
  * Returns 0; 1 when --help or --version was asked and answered on stdout; -EINVAL
  * after printing what is wrong to stderr. @argv's strings must outlive @cfg.
  */

@@ -19,7 +19,7 @@
 static const char usage[] =
 	"usage: vifwalld --rules RULES.nft --uplink IFNAME\n"
 	"                [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]...\n"
-	"                [--ctl SOCKET] [-v]\n"
+	"                [--ctl SOCKET] [--ring-blocks N] [-v]\n"
 	"\n"
 	"Forwards and filters frames between the uplink and the guest ports with the\n"
 	"forward chain of RULES.nft (table inet vifwall).\n"
@@ -32,6 +32,8 @@ static const char usage[] =
 	"                   on when ip= is given.\n"
 	"  --ctl SOCKET     serve the control protocol (vifwall load/show/ports/stats)\n"
 	"                   on this unix socket, e.g. /run/vifwall/ctl\n"
+	"  --ring-blocks N  each port's receive ring: N blocks of 128 KiB, 4 to 4096\n"
+	"                   (default 256: 32 MiB a port; a 128 MiB appliance wants 32)\n"
 	"  -v, --verbose    log debug messages\n"
 	"\n"
 	"Signals: TERM/INT stop, HUP reloads RULES.nft, USR1 logs the counters.\n";
@@ -164,7 +166,8 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		{"rules", required_argument, NULL, 'r'}, {"uplink", required_argument, NULL, 'u'},
 		{"port", required_argument, NULL, 'p'},	 {"ctl", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	 {0},
+		{"version", no_argument, NULL, 'V'},	 {"ring-blocks", required_argument, NULL, 'b'},
+		{0},
 	};
 	const char *uplink = NULL;
 	const char *portspecs[NB_MAX_PORTS];
@@ -195,6 +198,16 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		case 'v':
 			cfg->verbosity++;
 			break;
+		case 'b': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || n < 4 || n > 4096)
+				return bad("--ring-blocks '%s' is not a number from 4 to 4096%s",
+					   optarg, "");
+			cfg->port.ring_blocks = (unsigned)n;
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 1;

@@ -11,6 +11,7 @@
 
 #include "appliance/ctl_server.h"
 #include "appliance/daemon.h"
+#include "appliance/hotplug.h"
 
 struct flt_ct_table;
 struct flt_ruleset;
@@ -24,6 +25,7 @@ struct app_daemon {
 	struct nb_bridge *br;
 	int sigfd;
 	struct app_ctl_server *ctl; /* NULL without --ctl */
+	struct app_hotplug *hp;	    /* NULL outside a Xen domain */
 	/* The running ruleset as the operator wrote it, for `vifwall show`. */
 	char *rules_text, *rules_name;
 	uint64_t generation; /* rulesets installed so far */

@@ -141,8 +141,11 @@ cat >"$stage/etc/vifwall/appliance.conf" <<CONF
 UPLINK_MODE=$CFG_uplink_mode
 NIC_DRIVERS="$CFG_nic_drivers"
 RULES=/etc/vifwall/rules.nft
-# Options for vifwalld (its command line lands with issue 6).
-VIFWALLD_ARGS=""
+# vifwalld's command line (vifwall-supervise runs it). Guests' vifs are not listed:
+# vifwalld attaches them itself from xenstore (backend/vif) as they come and go.
+# --ring-blocks 32: 4 MiB of receive ring a port (the default, 32 MiB a port, does not
+# fit a 128 MiB domain: vifwalld was OOM-killed opening the uplink).
+VIFWALLD_ARGS="--rules /etc/vifwall/rules.nft --uplink uplink --ring-blocks 32"
 CONF
 cat >"$stage/etc/vifwall/build-info" <<INFO
 vifwall image built $(date -u +%Y-%m-%dT%H:%M:%SZ)

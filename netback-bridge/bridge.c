@@ -98,6 +98,30 @@ int nb_bridge_add_port(struct nb_bridge *br, struct nb_port *port, const struct 
 	return 0;
 }
 
+int nb_bridge_remove_port(struct nb_bridge *br, const char *name)
+{
+	unsigned i, last;
+
+	for (i = 0; i < br->nports; i++)
+		if (!strncmp(br->ports[i].port->name, name, NB_IFNAMSIZ))
+			break;
+	if (i == br->nports)
+		return -ENOENT;
+	flt_log(br->log, LOG_INFO, "port %s removed", br->ports[i].port->name);
+	nb_port_close(br->ports[i].port);
+	/* A guest that comes back on another port must not find its MAC pinned here. */
+	nb_switch_flush_port(br->sw, (uint16_t)i);
+	last = br->nports - 1;
+	if (i != last) {
+		/* Keep the ports dense: the burst path walks 0..nports-1 without holes. */
+		br->ports[i] = br->ports[last];
+		nb_switch_renumber_port(br->sw, (uint16_t)last, (uint16_t)i);
+	}
+	memset(&br->ports[last], 0, sizeof(br->ports[last]));
+	br->nports--;
+	return 0;
+}
+
 const struct flt_ruleset *nb_bridge_ruleset_swap(struct nb_bridge *br, const struct flt_ruleset *rs)
 {
 	return atomic_exchange_explicit(&br->rules, rs, memory_order_acq_rel);

@@ -53,6 +53,14 @@ int nb_bridge_add_port(struct nb_bridge *br, struct nb_port *port, const struct 
 		       unsigned *index);
 
 /*
+ * Detach port @name: forget its MAC entries (static and learned), close it. The last
+ * port takes its index, so indexes of nb_bridge_port_info() change; call it from the
+ * loop's thread between two nb_bridge_run_once() (nothing is queued then). Returns 0
+ * or -ENOENT when no port has that name.
+ */
+int nb_bridge_remove_port(struct nb_bridge *br, const char *name);
+
+/*
  * Install @rs (borrowed; NULL drops every frame) for the next burst and return the
  * ruleset it replaces. A burst sees exactly one ruleset. The caller frees the old one
  * once no burst uses it: at once when the loop runs in the caller's own thread

@@ -213,6 +213,13 @@ void nb_switch_flush_port(struct nb_switch *sw, uint16_t port)
 			sw->e[i].flags = 0;
 }
 
+void nb_switch_renumber_port(struct nb_switch *sw, uint16_t from, uint16_t to)
+{
+	for (uint32_t i = 0; i < (sw->mask + 1) * NB_SW_WAYS; i++)
+		if ((sw->e[i].flags & SW_USED) && sw->e[i].port == from)
+			sw->e[i].port = to;
+}
+
 void nb_switch_get_stats(const struct nb_switch *sw, uint64_t now_ns, struct nb_switch_stats *st)
 {
 	memset(st, 0, sizeof(*st));

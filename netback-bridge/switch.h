@@ -62,6 +62,10 @@ unsigned nb_switch_egress(const struct nb_switch *sw, const uint8_t dst[6], uint
 /* Forget every entry, static or learned, on @port (a port went away). */
 void nb_switch_flush_port(struct nb_switch *sw, uint16_t port);
 
+/* Entries on port @from now live on port @to (the bridge renumbered a port after
+ * another one was removed). */
+void nb_switch_renumber_port(struct nb_switch *sw, uint16_t from, uint16_t to);
+
 /* Counters and occupancy (scans the table: not for the packet path). */
 void nb_switch_get_stats(const struct nb_switch *sw, uint64_t now_ns, struct nb_switch_stats *st);
 

@@ -114,6 +114,32 @@ static void test_static(void **state)
 	nb_switch_free(sw);
 }
 
+/* What the bridge does when a port goes: flush it, move the last port into its place. */
+static void test_remove_renumber(void **state)
+{
+	struct nb_switch *sw = sw_make(0, 10 * SEC);
+	uint8_t gone[6], last[6], learned[6], other[6];
+
+	(void)state;
+	mac_of(21, gone);
+	mac_of(22, last);
+	mac_of(23, learned);
+	mac_of(24, other);
+	assert_int_equal(nb_switch_add_static(sw, gone, 1), 0);
+	assert_int_equal(nb_switch_add_static(sw, last, 3), 0);
+	nb_switch_learn(sw, learned, 3, 1);
+	nb_switch_learn(sw, other, 2, 1);
+	nb_switch_flush_port(sw, 1);
+	nb_switch_renumber_port(sw, 3, 1);
+	assert_int_equal(nb_switch_lookup(sw, gone, 2), NB_PORT_NONE);
+	assert_int_equal(nb_switch_lookup(sw, last, 2), 1);
+	assert_int_equal(nb_switch_lookup(sw, learned, 2), 1);
+	assert_int_equal(nb_switch_lookup(sw, other, 2), 2);
+	/* The freed MAC may be pinned again (the guest comes back on a new port). */
+	assert_int_equal(nb_switch_add_static(sw, gone, 2), 0);
+	nb_switch_free(sw);
+}
+
 static void test_bound(void **state)
 {
 	struct nb_switch *sw = sw_make(16, 0);
@@ -196,7 +222,7 @@ int main(void)
 		cmocka_unit_test(test_learn_lookup), cmocka_unit_test(test_aging),
 		cmocka_unit_test(test_move),	     cmocka_unit_test(test_static),
 		cmocka_unit_test(test_bound),	     cmocka_unit_test(test_flood),
-		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_config),	     cmocka_unit_test(test_remove_renumber),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,7 @@ g="$tmp/guest"
 mkdir -p "$g"/{bin,dev,proc,sys,etc}
 cp /bin/busybox "$g/bin/busybox"
 for a in sh mount insmod modprobe ip ping sleep cat echo grep sed poweroff mkdir ls \
-	 uname seq head tail cut tr; do ln -s busybox "$g/bin/$a"; done
+	 uname seq head tail cut tr httpd nc; do ln -s busybox "$g/bin/$a"; done
 "$top/image/copy-modules.sh" "$kpkg" "$g" $GUEST_MODS >/dev/null
 install -m 755 "$here/guest-init" "$g/init"
 (cd "$g" && find . | cpio --quiet -o -H newc | gzip -1) >"$tmp/guest.cpio.gz"

@@ -9,7 +9,7 @@
 # backend=<appliance>.
 XL=/usr/lib/xen-4.17/bin/xl
 CON=/var/log/xen/console
-. /test/params          # APPLIANCE (its name), SELFTEST (1: run the harness self-test)
+. /test/params          # APPLIANCE (its name), CYCLES (network-detach/attach rounds)
 
 ok() { echo "VWT: ok - $*"; }
 notok() { echo "VWT: not ok - $*"; }
@@ -28,8 +28,11 @@ wait_for() {
 	done
 }
 
-# dom0 side of the appliance's uplink (uplink_mode = vif)
-brctl addbr xenbr0 && ip link set xenbr0 up
+# dom0 side of the appliance's uplink (uplink_mode = vif). dom0 plays "the outside":
+# 10.0.0.254 on xenbr0, serving HTTP, so that guests' traffic toward the uplink shows.
+brctl addbr xenbr0 && ip link set xenbr0 up && ip addr add 10.0.0.254/24 dev xenbr0
+mkdir -p /tmp/www && echo "hello from dom0" >/tmp/www/index.html
+busybox httpd -p 80 -h /tmp/www
 diag "$($XL info | grep -E 'xen_version|total_memory|free_memory|nr_cpus')"
 
 # --- the appliance, from the image, as a user would start it ---
@@ -54,95 +57,143 @@ mods=$(xsr /local/domain/$aid/data/vifwall/modules)
 diag "appliance modules: $mods"
 check "xen_netback is loaded in the appliance" sh -c "echo ' $mods ' | grep -q ' xen_netback '"
 check "nf_tables is loaded in the appliance" sh -c "echo ' $mods ' | grep -q ' nf_tables '"
-netdevs() { xsr /local/domain/$aid/data/vifwall/netdevs; }
+ports() { xsr /local/domain/$aid/data/vifwall/ports; }
+# count NAME: how many of vifwalld's ports are called NAME
+count() { ports | tr ' ' '\n' | grep -cx "$1"; }
 check "appliance's uplink is up (netfront renamed 'uplink')" wait_for 10 sh -c "xenstore-read /local/domain/$aid/data/vifwall/netdevs | grep -q 'uplink:up'"
 check "appliance's uplink vif vif$aid.0 is on dom0's xenbr0" wait_for 10 test -e /sys/class/net/xenbr0/brif/vif$aid.0
 diag "supervisor: $(grep -m3 vifwall-supervise "$CON/guest-$APPLIANCE.log" | tr -d '\r' | tr '\n' '|')"
-if grep -q "vifwall-supervise: starting vifwalld" "$CON/guest-$APPLIANCE.log"; then
-	# Today's vifwalld is a placeholder that exits at once: the backoff shows. A daemon
-	# that stays up passes too.
-	sleep 5
-	if ! grep -q "vifwalld exited" "$CON/guest-$APPLIANCE.log"; then
-		ok "the supervisor runs vifwalld and it stays up"
-	else
-		check "the supervisor restarts an exiting vifwalld with backoff (1 s, then 2 s)" \
-			wait_for 10 grep -q "restarting in 2 s" "$CON/guest-$APPLIANCE.log"
-	fi
+check "vifwalld runs and publishes its ports (uplink among them)" wait_for 30 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports 2>/dev/null | tr ' ' '\n' | grep -cx uplink)\" = 1 ]"
+sleep 3
+if grep -q "vifwalld exited" "$CON/guest-$APPLIANCE.log"; then
+	notok "vifwalld stays up under the supervisor"
+	diag "$(tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep -E 'vifwalld|supervise' | tail -15)"
 else
-	notok "the supervisor runs vifwalld (console: $(grep -m1 vifwall-supervise "$CON/guest-$APPLIANCE.log" | tr -d '\r'))"
+	ok "vifwalld stays up under the supervisor"
 fi
+diag "vifwalld: $(tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep 'vifwalld:' | head -8 | tr '\n' '|')"
 
-# --- a guest whose vif names the appliance as its backend ---
-guest_cfg() { # NAME N : a PV guest (vmlinux ELF + busybox initramfs) on the appliance
+# --- guests whose vif names the appliance as its backend ---
+# web2 serves HTTP; web1 pings web2, fetches from dom0 (allowed: the default rules accept
+# anything toward the uplink) and from web2 (denied: guest-to-guest TCP is not accepted),
+# then pings web2 from an address that is not its own (dropped by anti-spoofing).
+guest_cfg() { # NAME N EXTRA: a PV guest (vmlinux ELF + busybox initramfs) on the appliance
 	cat >/tmp/$1.cfg <<CFG
 name = "$1"
 type = "pv"
 kernel = "/test/vmlinux"
 ramdisk = "/test/guest.cpio.gz"
-extra = "console=hvc0 quiet vw_ip=10.0.0.1$2/24 vw_ping=10.0.0.1"
+extra = "console=hvc0 quiet vw_ip=10.0.0.1$2/24 $3"
 memory = 96
 vcpus = 1
 vif = [ 'backend=$APPLIANCE,vifname=web$2,mac=00:16:3e:00:00:0$2,ip=10.0.0.1$2' ]
 on_crash = "destroy"
 CFG
 }
-guest_cfg web1 1
-t=$(now)
-$XL create /tmp/web1.cfg >/tmp/xl-web1.log 2>&1
-rc=$?
-check "xl create guest web1 with vif backend=$APPLIANCE" [ $rc = 0 ]
-[ $rc = 0 ] || diag "$(cat /tmp/xl-web1.log)"
-gid=$($XL domid web1 2>/dev/null)
-guest_up() { grep -q "GUEST: up" "$CON/guest-web1.log" 2>/dev/null; }
-wait_for 60 guest_up && echo "VWT-T guest-up $(since "$t")"
-be=/local/domain/$aid/backend/vif/$gid/0
-check "web1's vif is in the appliance's backend tree ($be)" [ -n "$(xsr $be/state)" ]
-check "netback's netdev vif$gid.0 appears inside the appliance" wait_for 15 sh -c "xenstore-read /local/domain/$aid/data/vifwall/netdevs | grep -q 'vif$gid.0:'"
-sleep 3
-bs=$(xsr $be/state) fs=$(xsr /local/domain/$gid/device/vif/0/state) hs=$(xsr $be/hotplug-status)
-diag "web1 vif: backend state ${bs:-none}, frontend state ${fs:-none}, hotplug-status ${hs:-unset}, vifname $(xsr $be/vifname), ip $(xsr $be/ip), mac $(xsr $be/mac)"
-diag "appliance netdevs: $(netdevs)"
-diag "web1 console: $(tr -d '\r' <$CON/guest-web1.log | grep GUEST: | tr '\n' '|')"
-if [ "$bs" = 4 ]; then
-	ok "web1's vif reaches Connected (backend state 4) through vifwalld's hotplug"
+guest_cfg web1 1 "vw_ping=10.0.0.12 vw_fetch=10.0.0.254:80,10.0.0.12:80 vw_spoof=10.0.0.99"
+guest_cfg web2 2 "vw_ping=10.0.0.11 vw_serve=80 vw_fetch=127.0.0.1:80"
+tg=$(now)
+for g in web2 web1; do
+	$XL create /tmp/$g.cfg >/tmp/xl-$g.log 2>&1
+	rc=$?
+	check "xl create guest $g with vif backend=$APPLIANCE" [ $rc = 0 ]
+	[ $rc = 0 ] || diag "$(cat /tmp/xl-$g.log)"
+done
+echo "VWT-T guests-created $(since "$tg")"
+for g in web1 web2; do
+	gid=$($XL domid $g 2>/dev/null)
+	be=/local/domain/$aid/backend/vif/$gid/0
+	if wait_for 90 sh -c "[ \"\$(xenstore-read $be/state 2>/dev/null)\" = 4 ]"; then
+		echo "VWT-T $g-vif-connected $(since "$tg")"
+		ok "$g's vif reaches Connected (backend state 4) through vifwalld's hotplug"
+	else
+		notok "$g's vif reaches Connected through vifwalld's hotplug: backend state $(xsr $be/state), frontend $(xsr /local/domain/$gid/device/vif/0/state), hotplug-status $(xsr $be/hotplug-status) $(xsr $be/hotplug-error)"
+	fi
+	check "$g's backend says hotplug-status = connected" [ "$(xsr $be/hotplug-status)" = connected ]
+	check "vifwalld has exactly one port named $g (its vifname)" [ "$(count $g)" = 1 ]
+done
+diag "vifwalld ports: $(ports)"
+# console GUEST PATTERN SECONDS: wait for a GUEST: line in a guest's console
+console() { wait_for "$3" grep -q "GUEST: $2" "$CON/guest-$1.log"; }
+if console web1 "ping 10.0.0.12 \(ok\|failed\)" 90 && grep -q "GUEST: ping 10.0.0.12 ok" "$CON/guest-web1.log"; then
+	echo "VWT-T first-forwarded-web1-ping-web2 $(since "$t")"
+	echo "VWT-T guest-create-to-web1-ping-web2 $(since "$tg")"
+	ok "web1 pings web2 through the appliance (icmp echo accepted by the rules)"
 else
-	notok "web1's vif reaches Connected through vifwalld's hotplug # TODO issue 6: backend state ${bs:-none}, frontend ${fs:-none}, hotplug-status ${hs:-unset}"
+	notok "web1 pings web2 through the appliance"
+fi
+check "web2 pings web1 through the appliance" sh -c "grep -q 'GUEST: ping 10.0.0.11 \(ok\|failed\)' $CON/guest-web2.log || sleep 30; grep -q 'GUEST: ping 10.0.0.11 ok' $CON/guest-web2.log"
+console web1 "spoof-ping" 60
+check "web1 fetches http://10.0.0.254/ from dom0 over the uplink (allowed: oifname uplink)" grep -q "GUEST: fetch 10.0.0.254:80 ok: hello from dom0" "$CON/guest-web1.log"
+check "web2's own server answers on 127.0.0.1:80" sh -c "grep -q 'GUEST: fetch 127.0.0.1:80 \(ok\|failed\)' $CON/guest-web2.log || sleep 20; grep -q 'GUEST: fetch 127.0.0.1:80 ok: hello from 10.0.0.12' $CON/guest-web2.log"
+check "web1 cannot fetch http://10.0.0.12/ from web2 (denied: no rule accepts guest-to-guest TCP)" grep -q "GUEST: fetch 10.0.0.12:80 failed" "$CON/guest-web1.log"
+check "web1's ping from a spoofed source 10.0.0.99 is dropped" grep -q "GUEST: spoof-ping 10.0.0.12 from 10.0.0.99 failed" "$CON/guest-web1.log"
+check "dom0 pings web1 through the uplink (10.0.0.254 -> 10.0.0.11)" wait_for 20 ping -c 1 -W 1 10.0.0.11
+diag "web1 console: $(tr -d '\r' <$CON/guest-web1.log | grep GUEST: | tr '\n' '|')"
+diag "web2 console: $(tr -d '\r' <$CON/guest-web2.log | grep GUEST: | tr '\n' '|')"
+
+# --- network-detach / network-attach: exactly one port afterwards ---
+gid1=$($XL domid web1 2>/dev/null)
+# xl network-attach takes the vif's settings as separate KEY=VALUE arguments.
+vifspec="backend=$APPLIANCE vifname=web1 mac=00:16:3e:00:00:01 ip=10.0.0.11"
+td=$(now)
+$XL network-detach web1 0 >/tmp/xl-nd.log 2>&1
+rc=$?
+echo "VWT-T network-detach $(since "$td")"
+check "xl network-detach web1 0" [ $rc = 0 ]
+[ $rc = 0 ] || diag "$(cat /tmp/xl-nd.log)"
+check "after network-detach vifwalld has no port web1" wait_for 10 sh -c "! xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -qx web1"
+check "after network-detach web1's backend directory is gone" wait_for 10 sh -c "! xenstore-exists /local/domain/$aid/backend/vif/$gid1/0"
+check "the detached port's final counters show the spoofed frames dropped" wait_for 5 sh -c "tr -d '\r' <$CON/guest-$APPLIANCE.log | grep 'port web1 final counters' | grep -q 'spoof-'"
+diag "$(tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep 'port web1 final counters' | tail -1)"
+ta=$(now)
+$XL -vvv network-attach web1 $vifspec >/tmp/xl-na.log 2>&1
+rc=$?
+echo "VWT-T network-attach $(since "$ta")"
+check "xl network-attach web1 $vifspec" [ $rc = 0 ]
+[ $rc = 0 ] || diag "$(grep -v 'DEBUG\|debug' /tmp/xl-na.log | tail -30; grep -i 'error\|fail' /tmp/xl-na.log | head -20)"
+devid=$(xenstore-list /local/domain/$aid/backend/vif/$gid1 2>/dev/null | head -1)
+check "after network-attach web1's new vif (devid ${devid:-none}) is Connected" wait_for 30 sh -c "[ \"\$(xenstore-read /local/domain/$aid/backend/vif/$gid1/${devid:-x}/state 2>/dev/null)\" = 4 ]"
+check "after network-detach + network-attach vifwalld has exactly one port web1" wait_for 10 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -cx web1)\" = 1 ]"
+diag "vifwalld ports: $(ports)"
+
+# --- xl destroy of a guest removes its port ---
+gid2=$($XL domid web2 2>/dev/null)
+td=$(now)
+$XL destroy web2
+echo "VWT-T destroy-web2 $(since "$td")"
+check "after xl destroy web2 vifwalld has no port web2" wait_for 15 sh -c "! xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -qx web2"
+check "after xl destroy web2 its backend directory is gone" wait_for 15 sh -c "! xenstore-exists /local/domain/$aid/backend/vif/$gid2"
+
+# --- attach/detach cycles: no port, no directory, no xenstore watch left over ---
+# watches: the appliance's xenstore watches as xenstored counts them (vifwalld's one
+# on backend/vif plus netback's per vif), from `xenstore-control quota`.
+watches() { xenstore-control quota "$aid" 2>/dev/null | sed -n 's/.*watches *: *\([0-9]*\).*/\1/p'; }
+w0=$(watches)
+n=0 fails=0 tc=$(now)
+while [ $n -lt "${CYCLES:-0}" ]; do
+	$XL network-detach web1 "$($XL network-list web1 | awk 'NR==2 {print $1}')" >/dev/null 2>&1 || fails=$((fails + 1))
+	$XL network-attach web1 $vifspec >/dev/null 2>&1 || fails=$((fails + 1))
+	n=$((n + 1))
+done
+if [ "${CYCLES:-0}" -gt 0 ]; then
+	echo "VWT-T cycles-$CYCLES $(since "$tc")"
+	wait_for 20 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -cx web1)\" = 1 ]"
+	nb=$(xenstore-list /local/domain/$aid/backend/vif/$gid1 2>/dev/null | wc -l)
+	np=$(ports | wc -w)
+	diag "after $CYCLES detach/attach cycles ($fails xl failures): ports '$(ports)', web1 backend dirs $nb, vifs in xl: $($XL network-list web1 | tail -n +2 | wc -l)"
+	check "$CYCLES network-detach/attach cycles without an xl failure" [ $fails = 0 ]
+	clean() { [ "$np" = 2 ] && [ "$nb" = 1 ] && [ "$(count web1)" = 1 ]; }
+	check "after $CYCLES cycles: exactly uplink + web1 as ports and one backend directory" clean
+	w1=$(watches)
+	diag "xenstored: the appliance's watches ${w0:-?} before the cycles, ${w1:-?} after; $(xenstore-control quota $aid 2>&1 | tr '\n' ' ' | tr -s ' ' | cut -c1-200)"
+	same() { [ -n "$w0" ] && [ "$w0" = "$w1" ]; }
+	check "after $CYCLES cycles the appliance holds as many xenstore watches as before (${w0:-?} -> ${w1:-?})" same
 fi
 $XL destroy web1
-
-# --- harness self-test: the image's test-only hotplug proves the vif path ---
-if [ "$SELFTEST" = 1 ]; then
-	$XL destroy "$APPLIANCE"
-	cp /etc/xen/vifwall.cfg /tmp/vifwall-selftest.cfg
-	echo 'extra = "vifwall.selftest=1"   # HARNESS SELF-TEST ONLY' >>/tmp/vifwall-selftest.cfg
-	t=$(now)
-	$XL create /tmp/vifwall-selftest.cfg >/tmp/xl-self.log 2>&1 || diag "$(cat /tmp/xl-self.log)"
-	aid=$($XL domid "$APPLIANCE" 2>/dev/null)
-	if wait_for 120 state; then echo "VWT-T selftest-appliance-up $(since "$t")"; fi
-	check "self-test: appliance runs in harness self-test mode" wait_for 5 grep -q "HARNESS SELF-TEST MODE" "$CON/guest-$APPLIANCE.log"
-	guest_cfg web2 2
-	t=$(now)
-	$XL create /tmp/web1.cfg >/tmp/xl-web1.log 2>&1 || diag "$(cat /tmp/xl-web1.log)"
-	$XL create /tmp/web2.cfg >/tmp/xl-web2.log 2>&1 || diag "$(cat /tmp/xl-web2.log)"
-	for g in web1 web2; do
-		gid=$($XL domid $g 2>/dev/null)
-		be=/local/domain/$aid/backend/vif/$gid/0
-		if wait_for 30 sh -c "[ \"\$(xenstore-read $be/state 2>/dev/null)\" = 4 ]"; then
-			ok "self-test: $g's vif reaches Connected (backend state 4) once hotplug-status is written"
-		else
-			notok "self-test: $g's vif reaches Connected (backend state $(xsr $be/state), frontend $(xsr /local/domain/$gid/device/vif/0/state), hotplug-status $(xsr $be/hotplug-status))"
-		fi
-		pinged() { grep -q "GUEST: ping 10.0.0.1 \(ok\|failed\)" "$CON/guest-$g.log" 2>/dev/null; }
-		wait_for 90 pinged
-		if grep -q "GUEST: ping 10.0.0.1 ok" "$CON/guest-$g.log"; then
-			echo "VWT-T selftest-$g-ping $(since "$t")"
-			ok "self-test: $g pings the appliance (10.0.0.1) through netfront -> netback"
-		else
-			notok "self-test: $g pings the appliance (10.0.0.1) through netfront -> netback"
-		fi
-	done
-	$XL destroy web1; $XL destroy web2
-fi
+check "after xl destroy web1 only the uplink is left" wait_for 15 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports)\" = uplink ]"
+check "no backend/vif directory is left in the appliance" wait_for 15 sh -c "[ -z \"\$(xenstore-list /local/domain/$aid/backend/vif 2>/dev/null)\" ]"
+diag "appliance console (vifwalld, last 25 lines): $(tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep vifwalld | tail -25 | tr '\n' '|')"
 
 # Logs for the host (tests/xen/run.sh files them under build/xen-test/).
 $XL list | sed 's/^/VWLOG xl-list: /'

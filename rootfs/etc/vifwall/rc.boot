@@ -4,8 +4,9 @@
 # Writes to the console (xl console vifwall), and publishes its state in xenstore under
 # the appliance's own data/vifwall/ (readable from dom0):
 #   state    booting, then up
-#   netdevs  the appliance's network interfaces, kept current (interim: vifwalld will
-#            publish its ports itself, issue 6)
+#   netdevs  the appliance's network interfaces at boot ("name:operstate ...")
+# vifwalld then publishes its ports there (data/vifwall/ports) and attaches the guests'
+# vifs itself: no xl devd, no hotplug scripts.
 export PATH=/usr/sbin:/usr/bin
 . /etc/vifwall/appliance.conf
 say() { echo "vifwall: $*"; }
@@ -57,9 +58,11 @@ fi
 
 modules=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')
 xs modules "$modules"
-/usr/lib/vifwall/report-netdevs &
+netdevs=""
+for d in /sys/class/net/*; do netdevs="$netdevs ${d##*/}:$(cat "$d/operstate" 2>/dev/null)"; done
+xs netdevs "${netdevs# }"
 if grep -qw vifwall.selftest=1 /proc/cmdline; then
-	say "HARNESS SELF-TEST MODE: test-only hotplug, not the product (tests/xen)"
+	say "HARNESS SELF-TEST MODE: test-only uplink address, not the product (tests/xen --pci)"
 	/usr/lib/vifwall/selftest-hotplug &
 fi
 xs state up
