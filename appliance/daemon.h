@@ -19,11 +19,11 @@ struct app_daemon_port {
 };
 
 struct app_daemon_config {
-	const char *rules; /* the nft ruleset file */
-	const char *ctl;   /* control socket path, or NULL */
-	int verbosity;	   /* 0: info, 1: debug */
+	const char *rules;	    /* the nft ruleset file */
+	const char *ctl;	    /* control socket path, or NULL */
+	int verbosity;		    /* 0: info, 1: debug */
 	struct nb_port_config port; /* every port's ring (--ring-blocks) */
-	unsigned nports;   /* ports[0] is the uplink */
+	unsigned nports;	    /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
 };
 

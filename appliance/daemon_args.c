@@ -163,10 +163,14 @@ static int port_parse(struct app_daemon_config *cfg, const char *spec)
 int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 {
 	static const struct option longopts[] = {
-		{"rules", required_argument, NULL, 'r'}, {"uplink", required_argument, NULL, 'u'},
-		{"port", required_argument, NULL, 'p'},	 {"ctl", required_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	 {"ring-blocks", required_argument, NULL, 'b'},
+		{"rules", required_argument, NULL, 'r'},
+		{"uplink", required_argument, NULL, 'u'},
+		{"port", required_argument, NULL, 'p'},
+		{"ctl", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"ring-blocks", required_argument, NULL, 'b'},
 		{0},
 	};
 	const char *uplink = NULL;
