@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "filters/bvcls.h"
+#include "filters/bvcls_internal.h"
 
 struct range {
 	uint32_t rule;
@@ -32,23 +33,6 @@ struct flt_bvcls_builder {
 	uint32_t nrules;
 	struct bdim dims[FLT_BVCLS_MAX_DIMS];
 	uint8_t *never;
-};
-
-struct cdim {
-	uint8_t width;
-	uint32_t nint;	  /* elementary intervals; index nint is "absent" */
-	flt_u128 *bounds; /* nint lower bounds, ascending, bounds[0] == 0 */
-	uint32_t *direct; /* width <= 2: value -> interval */
-	uint32_t *top;	  /* width > 2: 65537 entries, top 16 bits -> first interval */
-	uint64_t *bv;	  /* (nint + 1) x nwords */
-	uint64_t *sum;	  /* (nint + 1) x nsum */
-};
-
-struct flt_bvcls {
-	unsigned ndims;
-	uint32_t nrules, nwords, nsum;
-	struct cdim dims[FLT_BVCLS_MAX_DIMS];
-	size_t memory;
 };
 
 static flt_u128 width_max(unsigned width)
@@ -230,25 +214,81 @@ static void set_bit(uint64_t *w, uint32_t bit)
 	w[bit / 64] |= 1ull << (bit % 64);
 }
 
+/* Sparse storage pays when the entries take well under the dense vectors; small
+ * dimensions stay dense, to be folded (bvcls_fold.c). */
+static bool want_sparse(const struct cdim *cd, uint32_t nwords, size_t entries)
+{
+	return cd->nint > 1024 && entries * 8 < (size_t)(cd->nint + 1) * nwords * 8 / 2;
+}
+
 /* Sweep the intervals left to right, keeping per rule how many of its ranges cover
- * the current interval; the vector of interval i is the rules with a nonzero count
- * plus the rules that do not constrain this dimension. */
+ * the current interval (cur: rules with a nonzero count); the vector of interval i is
+ * cur plus base, the rules that do not constrain this dimension. The sweep runs twice
+ * for a dimension that turns out sparse: once to count, once to fill. */
+static int sweep(const struct flt_bvcls_builder *b, const struct cdim *cd, const struct event *ev,
+		 size_t nev, uint32_t nwords, uint32_t nsum, const uint64_t *base, uint64_t *dense,
+		 uint64_t *sums, uint32_t *eoff, uint64_t *own, uint64_t *eb, size_t *entries)
+{
+	uint32_t *count = calloc(b->nrules ? b->nrules : 1, sizeof(uint32_t));
+	uint64_t *cur = calloc(nwords ? nwords : 1, sizeof(uint64_t));
+	size_t k = 0, ne = 0;
+
+	if (!count || !cur) {
+		free(count);
+		free(cur);
+		return -ENOMEM;
+	}
+	for (uint32_t iv = 0; iv <= cd->nint; iv++) {
+		uint64_t *sum = sums ? sums + (size_t)iv * nsum : NULL;
+
+		if (iv == cd->nint) /* absent: only rules that ignore this field */
+			memset(cur, 0, nwords * sizeof(uint64_t));
+		for (; iv < cd->nint && k < nev && ev[k].at == iv; k++) {
+			uint32_t r = ev[k].rule;
+
+			count[r] += ev[k].delta;
+			if (count[r])
+				cur[r / 64] |= 1ull << (r % 64);
+			else
+				cur[r / 64] &= ~(1ull << (r % 64));
+		}
+		if (eoff)
+			eoff[iv] = (uint32_t)ne;
+		for (uint32_t w = 0; w < nwords; w++) {
+			uint64_t x = cur[w] | base[w];
+
+			if (dense)
+				dense[(size_t)iv * nwords + w] = x;
+			if (cur[w]) {
+				if (eb) {
+					set_bit(own + (size_t)iv * nsum, w);
+					eb[ne] = cur[w];
+				}
+				ne++;
+			}
+			if (x && sum)
+				set_bit(sum, w);
+		}
+	}
+	if (eoff)
+		eoff[cd->nint + 1] = (uint32_t)ne;
+	*entries = ne;
+	free(count);
+	free(cur);
+	return 0;
+}
+
 static int build_vectors(const struct flt_bvcls_builder *b, const struct bdim *bd, struct cdim *cd,
 			 uint32_t nwords, uint32_t nsum, size_t *mem)
 {
-	size_t nev = 2 * bd->nranges, e = 0;
+	size_t nev = 2 * bd->nranges, e = 0, entries = 0;
 	struct event *ev = malloc((nev ? nev : 1) * sizeof(*ev));
-	uint32_t *count = calloc(b->nrules ? b->nrules : 1, sizeof(uint32_t));
-	uint64_t *cur = calloc(nwords ? nwords : 1, sizeof(uint64_t));
 	uint64_t *base = calloc(nwords ? nwords : 1, sizeof(uint64_t));
 	int rc = -ENOMEM;
 
-	cd->bv = calloc((size_t)(cd->nint + 1) * nwords + 1, sizeof(uint64_t));
 	cd->sum = calloc((size_t)(cd->nint + 1) * nsum + 1, sizeof(uint64_t));
-	if (!ev || !count || !cur || !base || !cd->bv || !cd->sum)
+	if (!ev || !base || !cd->sum)
 		goto out;
-	*mem += ((size_t)(cd->nint + 1) * (nwords + nsum)) * sizeof(uint64_t);
-
 	for (uint32_t r = 0; r < b->nrules; r++)
 		if (!b->never[r] && !bd->constrained[r])
 			set_bit(base, r);
@@ -265,34 +305,35 @@ static int build_vectors(const struct flt_bvcls_builder *b, const struct bdim *b
 	}
 	qsort(ev, e, sizeof(*ev), cmp_event);
 
-	size_t k = 0;
-	for (uint32_t iv = 0; iv <= cd->nint; iv++) {
-		uint64_t *out = cd->bv + (size_t)iv * nwords, *sum = cd->sum + (size_t)iv * nsum;
-
-		if (iv == cd->nint) { /* absent: only rules that ignore this field */
-			memcpy(out, base, nwords * sizeof(uint64_t));
-		} else {
-			for (; k < e && ev[k].at == iv; k++) {
-				uint32_t r = ev[k].rule;
-
-				count[r] += ev[k].delta;
-				if (count[r])
-					cur[r / 64] |= 1ull << (r % 64);
-				else
-					cur[r / 64] &= ~(1ull << (r % 64));
-			}
-			for (uint32_t w = 0; w < nwords; w++)
-				out[w] = cur[w] | base[w];
-		}
-		for (uint32_t w = 0; w < nwords; w++)
-			if (out[w])
-				set_bit(sum, w);
+	/* Count first: sparse or dense? */
+	rc = sweep(b, cd, ev, e, nwords, nsum, base, NULL, NULL, NULL, NULL, NULL, &entries);
+	if (rc < 0)
+		goto out;
+	rc = -ENOMEM;
+	if (want_sparse(cd, nwords, entries)) {
+		cd->sparse = true;
+		cd->eoff = malloc((cd->nint + 2) * sizeof(uint32_t));
+		cd->own = calloc((size_t)(cd->nint + 1) * nsum + 1, sizeof(uint64_t));
+		cd->eb = malloc((entries + 1) * sizeof(uint64_t));
+		if (!cd->eoff || !cd->own || !cd->eb)
+			goto out;
+		rc = sweep(b, cd, ev, e, nwords, nsum, base, NULL, cd->sum, cd->eoff, cd->own,
+			   cd->eb, &entries);
+		cd->bv = base;
+		base = NULL;
+		*mem += (cd->nint + 2) * sizeof(uint32_t) + entries * 8 + nwords * 8 +
+			(size_t)(cd->nint + 1) * nsum * 8;
+	} else {
+		cd->bv = calloc((size_t)(cd->nint + 1) * nwords + 1, sizeof(uint64_t));
+		if (!cd->bv)
+			goto out;
+		rc = sweep(b, cd, ev, e, nwords, nsum, base, cd->bv, cd->sum, NULL, NULL, NULL,
+			   &entries);
+		*mem += (size_t)(cd->nint + 1) * nwords * sizeof(uint64_t);
 	}
-	rc = 0;
+	*mem += (size_t)(cd->nint + 1) * nsum * sizeof(uint64_t);
 out:
 	free(ev);
-	free(count);
-	free(cur);
 	free(base);
 	return rc;
 }
@@ -318,6 +359,9 @@ int flt_bvcls_build(const struct flt_bvcls_builder *b, struct flt_bvcls **out)
 		    (rc = build_vectors(b, &b->dims[d], cd, c->nwords, c->nsum, &c->memory)) < 0)
 			goto fail;
 	}
+	rc = flt_bvcls_fold(c);
+	if (rc < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -335,7 +379,15 @@ void flt_bvcls_free(struct flt_bvcls *c)
 		free(c->dims[d].top);
 		free(c->dims[d].bv);
 		free(c->dims[d].sum);
+		free(c->dims[d].eoff);
+		free(c->dims[d].own);
+		free(c->dims[d].eb);
 	}
+	for (unsigned k = 0; k < c->nfold; k++)
+		free(c->ftab[k]);
+	free(c->cbv);
+	free(c->csum);
+	free(c->wsum);
 	free(c);
 }
 
@@ -347,6 +399,8 @@ size_t flt_bvcls_memory(const struct flt_bvcls *c)
 void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key,
 		      struct flt_bvcls_pos *pos)
 {
+	uint32_t cls = 0;
+
 	for (unsigned d = 0; d < c->ndims; d++) {
 		const struct cdim *cd = &c->dims[d];
 		flt_u128 v = key->value[d];
@@ -365,32 +419,93 @@ void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key
 			pos->iv[d] = find_interval(cd->bounds, cd->top[t], hi, v);
 		}
 	}
+	for (unsigned k = 0; k < c->nfold; k++) {
+		const struct cdim *cd = &c->dims[c->fold[k]];
+
+		cls = c->ftab[k][(size_t)cls * (cd->nint + 1) + pos->iv[c->fold[k]]];
+	}
+	pos->cls = cls;
+}
+
+/* A sparse dimension's bits for word @wi: its base word, plus the interval's own entry
+ * for that word if it has one; the entry's index is the number of entries before it,
+ * counted in the interval's "own" bitmap. */
+/* Bits set in @x, without a libgcc call on CPUs the baseline ABI gives no popcnt. */
+static inline uint32_t ones(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+static inline uint64_t sparse_word(const struct cdim *cd, const uint64_t *own, const uint64_t *eb,
+				   uint32_t wi)
+{
+	uint64_t x = cd->bv[wi], bit = 1ull << (wi % 64);
+	uint32_t s = wi / 64, rank = 0;
+
+	if (!(own[s] & bit))
+		return x;
+	for (uint32_t t = 0; t < s; t++)
+		rank += ones(own[t]);
+	rank += ones(own[s] & (bit - 1));
+	return x | eb[rank];
 }
 
 uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from)
 {
-	const uint64_t *bv[FLT_BVCLS_MAX_DIMS], *sum[FLT_BVCLS_MAX_DIMS];
+	const uint64_t *bv[FLT_BVCLS_MAX_DIMS + 1], *sum[FLT_BVCLS_MAX_DIMS + 1];
+	const uint64_t *own[FLT_BVCLS_MAX_DIMS + 1], *eb[FLT_BVCLS_MAX_DIMS + 1];
+	const struct cdim *sd[FLT_BVCLS_MAX_DIMS + 1];
+	const uint64_t *wsum = NULL;
 	uint32_t w0 = from / 64;
+	unsigned n = 0;
 
 	if (from >= c->nrules)
 		return FLT_BVCLS_NONE;
-	for (unsigned d = 0; d < c->ndims; d++) {
-		bv[d] = c->dims[d].bv + (size_t)pos->iv[d] * c->nwords;
-		sum[d] = c->dims[d].sum + (size_t)pos->iv[d] * c->nsum;
+	if (c->wild)
+		wsum = c->wsum + (size_t)(c->nfold ? pos->cls : 0) * c->nsum;
+	if (c->nfold) { /* the class first: the most selective, and cached */
+		bv[n] = c->cbv + (size_t)pos->cls * c->nwords;
+		sum[n++] = c->csum + (size_t)pos->cls * c->nsum;
+	}
+	for (unsigned k = 0; k < c->nand; k++) {
+		const struct cdim *cd = &c->dims[c->and_dims[k]];
+		uint32_t iv = pos->iv[c->and_dims[k]];
+
+		sum[n] = cd->sum + (size_t)iv * c->nsum;
+		if (cd->sparse) {
+			bv[n] = NULL;
+			sd[n] = cd;
+			own[n] = cd->own + (size_t)iv * c->nsum;
+			eb[n] = cd->eb + cd->eoff[iv];
+		} else {
+			bv[n] = cd->bv + (size_t)iv * c->nwords;
+		}
+		n++;
 	}
 	for (uint32_t s = w0 / 64; s < c->nsum; s++) {
 		uint64_t sm = ~0ull;
 
-		for (unsigned d = 0; d < c->ndims; d++)
+		for (unsigned d = 0; d < n; d++)
 			sm &= sum[d][s];
+		if (wsum) {
+			uint64_t t = wsum[s];
+
+			for (unsigned d = 0; d < n; d++)
+				if (!bv[d])
+					t |= own[d][s];
+			sm &= t;
+		}
 		if (s == w0 / 64)
 			sm &= ~0ull << (w0 % 64);
 		while (sm) {
 			uint32_t wi = s * 64 + (uint32_t)__builtin_ctzll(sm);
 			uint64_t w = ~0ull;
 
-			for (unsigned d = 0; d < c->ndims && w; d++)
-				w &= bv[d][wi];
+			for (unsigned d = 0; d < n && w; d++)
+				w &= bv[d] ? bv[d][wi] : sparse_word(sd[d], own[d], eb[d], wi);
 			if (wi == w0)
 				w &= ~0ull << (from % 64);
 			if (w)

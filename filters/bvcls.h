@@ -16,9 +16,11 @@
 #ifndef VIFWALL_FILTERS_BVCLS_H
 #define VIFWALL_FILTERS_BVCLS_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef unsigned __int128 flt_u128;
 
@@ -65,6 +67,7 @@ struct flt_bvcls_key {
  * callers that continue a search (after a rule that did not end evaluation) reuse it. */
 struct flt_bvcls_pos {
 	uint32_t iv[FLT_BVCLS_MAX_DIMS];
+	uint32_t cls; /* the folded dimensions' class */
 };
 
 /* Locate @key's value in every dimension. Never fails. */
@@ -74,14 +77,33 @@ void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key
 /* The first rule with index >= @from that matches the located key, or FLT_BVCLS_NONE. */
 uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from);
 
-/* Big-endian bytes to a value, as dimensions compare them. */
+/* Big-endian bytes to a value, as dimensions compare them. On the packet path: the
+ * common widths without a byte loop. */
 static inline flt_u128 flt_bvcls_value(const uint8_t *p, unsigned len)
 {
+	uint64_t h, l;
+	uint32_t x;
+	uint16_t y;
 	flt_u128 v = 0;
 
-	for (unsigned i = 0; i < len; i++)
-		v = v << 8 | p[i];
-	return v;
+	switch (len) {
+	case 1:
+		return p[0];
+	case 2:
+		memcpy(&y, p, 2);
+		return be16toh(y);
+	case 4:
+		memcpy(&x, p, 4);
+		return be32toh(x);
+	case 16:
+		memcpy(&h, p, 8);
+		memcpy(&l, p + 8, 8);
+		return (flt_u128)be64toh(h) << 64 | be64toh(l);
+	default:
+		for (unsigned i = 0; i < len; i++)
+			v = v << 8 | p[i];
+		return v;
+	}
 }
 
 #endif

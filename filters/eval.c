@@ -11,32 +11,55 @@
  *   chain applies its policy.
  * - Several base chains on one hook run in priority order, as netfilter's hook list:
  *   an accept goes on to the next one, a drop is final.
+ *
+ * With a fast path (fastpath.h), a chain walk asks the chain's classifier for the next
+ * rule whose side-effect-free start can match and runs that rule here (in full, or
+ * from its first side effect when the classifier checked all of its start exactly);
+ * the rules in between would have broken out before doing anything. Jumps, returns
+ * and verdicts are handled by the same code for both.
  */
+#include "filters/fastpath.h"
 #include "filters/ruleset_internal.h"
 
 struct jump_frame {
 	uint32_t chain, rule; /* where to continue: rule index in chain */
+	bool located;	      /* pos holds the chain's located packet */
+	struct flt_bvcls_pos pos;
 };
 
-/* Evaluate the rules of @chain from @rule on. Returns the index of the rule that
- * ended the walk (its verdict is in @regs), or chain->nrules when the chain ran out. */
-static uint32_t chain_walk(const struct flt_chain *chain, uint32_t rule, struct flt_regs *regs,
-			   const struct flt_pktctx *pc)
+/* Run one rule from expression @start (0 but for the fast path's exact candidates).
+ * Returns true when it ended with a verdict (in @regs), false when it broke or ran to
+ * its end. */
+static inline bool rule_run(const struct flt_rule *r, uint32_t start, struct flt_regs *regs,
+			    const struct flt_pktctx *pc)
 {
-	for (; rule < chain->nrules; rule++) {
-		const struct flt_rule *r = &chain->rules[rule];
+	regs->verdict.code = FLT_NFT_CONTINUE;
+	for (uint32_t i = start; i < r->nexprs; i++) {
+		const struct flt_expr *e = r->exprs[i];
 
-		regs->verdict.code = FLT_NFT_CONTINUE;
-		for (uint32_t i = 0; i < r->nexprs; i++) {
-			const struct flt_expr *e = r->exprs[i];
+		e->ops->eval(e, regs, pc);
+		if (regs->verdict.code != FLT_NFT_CONTINUE)
+			break;
+	}
+	return regs->verdict.code != FLT_NFT_BREAK && regs->verdict.code != FLT_NFT_CONTINUE;
+}
 
-			e->ops->eval(e, regs, pc);
-			if (regs->verdict.code != FLT_NFT_CONTINUE)
-				break;
-		}
-		if (regs->verdict.code == FLT_NFT_BREAK || regs->verdict.code == FLT_NFT_CONTINUE)
-			continue;
-		return rule;
+/* Evaluate the rules of @chain from @rule on. Returns the index of the rule that
+ * ended the walk (its verdict is in @regs), or chain->nrules when the chain ran out.
+ * With @pos, only the rules the chain's classifier @ci of @f names are run. */
+static uint32_t chain_walk(const struct flt_chain *chain, uint32_t rule, struct flt_regs *regs,
+			   const struct flt_pktctx *pc, const struct flt_fast *f, uint32_t ci,
+			   const struct flt_bvcls_pos *pos)
+{
+	uint32_t start = 0;
+
+	for (;; rule++) {
+		if (pos)
+			rule = flt_fast_next(f, ci, pos, rule, &start);
+		if (rule >= chain->nrules)
+			break;
+		if (rule_run(&chain->rules[rule], start, regs, pc))
+			return rule;
 	}
 	regs->verdict.code = FLT_NFT_CONTINUE;
 	return chain->nrules;
@@ -51,10 +74,12 @@ static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct fl
 	unsigned sp = 0;
 	uint32_t chain = base, rule = 0, at;
 	const struct flt_chain *c;
+	struct flt_bvcls_pos pos;
+	bool located = rs->fast && flt_fast_locate(rs->fast, chain, pc, &pos);
 
 	for (;;) {
 		c = &rs->chains[chain];
-		at = chain_walk(c, rule, regs, pc);
+		at = chain_walk(c, rule, regs, pc, rs->fast, chain, located ? &pos : NULL);
 		switch (regs->verdict.code) {
 		case FLT_NF_ACCEPT:
 		case FLT_NF_DROP:
@@ -70,11 +95,15 @@ static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct fl
 			}
 			stack[sp].chain = chain;
 			stack[sp].rule = at + 1;
+			stack[sp].located = located;
+			if (located)
+				stack[sp].pos = pos;
 			sp++;
 			/* fallthrough */
 		case FLT_NFT_GOTO:
 			chain = regs->verdict.chain;
 			rule = 0;
+			located = rs->fast && flt_fast_locate(rs->fast, chain, pc, &pos);
 			continue;
 		default: /* NFT_RETURN, or the end of the chain */
 			break;
@@ -84,6 +113,9 @@ static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct fl
 		sp--;
 		chain = stack[sp].chain;
 		rule = stack[sp].rule;
+		located = stack[sp].located;
+		if (located)
+			pos = stack[sp].pos;
 	}
 	c = &rs->chains[base];
 	v->rule_handle = 0;

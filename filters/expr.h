@@ -72,6 +72,47 @@ struct flt_pktctx {
 struct flt_expr;
 struct flt_compile;
 
+/* What an expression does to the registers and the packet's fate, for the fast path
+ * (fastpath.c), which derives per-rule predicates from the side-effect-free start of
+ * each rule. Filled by flt_expr_ops.describe; what it does not say it does not do. */
+enum flt_expr_kind {
+	FLT_XK_EFFECT = 0, /* side effect or verdict (counter, limit, log, reject, verdict,
+			      meta mark set...): no predicate may be derived past it */
+	FLT_XK_LOAD,	   /* writes a fact of the packet or hook into dreg; may break */
+	FLT_XK_BITWISE,	   /* dreg = (sreg & mask) ^ xor over len bytes */
+	FLT_XK_BYTEORDER,  /* dreg = byte-swapped sreg, size bytes */
+	FLT_XK_CMP,	   /* breaks unless memcmp(sreg, data, len) satisfies op */
+	FLT_XK_RANGE,	   /* breaks unless from <= sreg <= to (memcmp order), or the
+			      opposite when invert */
+	FLT_XK_PURE,	   /* no side effect, may break; writes dreg (dlen bytes) with
+			      something not described (a map's data, a constant, a shift) */
+};
+
+enum flt_expr_src {
+	FLT_XS_PAYLOAD = 1, /* key: NFT_PAYLOAD_* base, arg: offset */
+	FLT_XS_META,	    /* key: NFT_META_* */
+	FLT_XS_CT,	    /* key: NFT_CT_*, arg: direction or -1 */
+};
+
+struct flt_expr_desc {
+	uint8_t kind;	    /* enum flt_expr_kind */
+	uint8_t sreg, dreg; /* word indexes read / written; 0 when none */
+	uint8_t slen, dlen; /* bytes read at sreg / written at dreg */
+	/* LOAD: where the value comes from; dlen bytes of it. pad_zero: the rest of the
+	 * last word written is zeroed. stable: the value is a function of the packet, the
+	 * hook and conntrack alone (not of earlier rules, e.g. meta mark), and always
+	 * exactly dlen bytes, so it can be computed once per packet. */
+	uint8_t src;
+	bool pad_zero, stable;
+	uint32_t key;
+	int32_t arg;
+	/* CMP: op (NFT_CMP_*), data (slen bytes). RANGE: data = from, data2 = to.
+	 * BITWISE: data = mask, data2 = xor. BYTEORDER: op (NFT_BYTEORDER_*), size. */
+	uint8_t op, size;
+	bool invert;
+	uint8_t data[16], data2[16];
+};
+
 /*
  * One nft expression type. compile() reads the libnftnl expression, validates it like
  * the kernel's init (registers, lengths) and fills the private area (ops->size bytes);
@@ -86,6 +127,9 @@ struct flt_expr_ops {
 	int (*compile)(struct flt_expr *e, const struct nftnl_expr *nle, struct flt_compile *cc);
 	void (*eval)(const struct flt_expr *e, struct flt_regs *regs, const struct flt_pktctx *pc);
 	void (*destroy)(struct flt_expr *e);
+	/* Fill @d (zeroed by the caller). NULL: the type is unknown to the fast path,
+	 * which then leaves the rule's chain to the reference evaluator. */
+	void (*describe)(const struct flt_expr *e, struct flt_expr_desc *d);
 };
 
 struct flt_expr {
@@ -106,6 +150,10 @@ const struct flt_expr_ops *flt_expr_ops_find(const char *name);
 
 /* Every known type, NULL-terminated (for tests and docs). */
 extern const struct flt_expr_ops *const flt_expr_types[];
+
+/* describe() of the types that read no register and only act (counter, limit, log,
+ * reject, objref): FLT_XK_EFFECT. */
+void flt_expr_describe_effect(const struct flt_expr *e, struct flt_expr_desc *d);
 
 /* The counts of counter expression @e (ops == flt_expr_counter_ops). */
 void flt_expr_counter_read(const struct flt_expr *e, uint64_t *packets, uint64_t *bytes);

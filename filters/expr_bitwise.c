@@ -122,9 +122,27 @@ static void bitwise_eval(const struct flt_expr *e, struct flt_regs *regs,
 	memcpy(dst, res, n * 4);
 }
 
+static void bitwise_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct bitwise_priv *p = flt_expr_priv(e);
+
+	d->sreg = p->sreg;
+	d->slen = p->len;
+	d->dreg = p->dreg;
+	d->dlen = p->len;
+	if (p->op != NFT_BITWISE_MASK_XOR || p->len > 16) {
+		d->kind = FLT_XK_PURE;
+		return;
+	}
+	d->kind = FLT_XK_BITWISE;
+	memcpy(d->data, p->mask, sizeof(d->data));
+	memcpy(d->data2, p->xor, sizeof(d->data2));
+}
+
 const struct flt_expr_ops flt_expr_bitwise_ops = {
 	.name = "bitwise",
 	.size = sizeof(struct bitwise_priv),
 	.compile = bitwise_compile,
 	.eval = bitwise_eval,
+	.describe = bitwise_describe,
 };

@@ -68,9 +68,24 @@ static void byteorder_eval(const struct flt_expr *e, struct flt_regs *regs,
 	}
 }
 
+static void byteorder_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct byteorder_priv *p = flt_expr_priv(e);
+
+	d->kind = FLT_XK_BYTEORDER;
+	d->sreg = p->sreg;
+	d->slen = p->size;
+	d->dreg = p->dreg;
+	d->dlen = p->size;
+	d->op = p->op;
+	d->size = p->size;
+	d->pad_zero = p->size == 2; /* nft_reg_store16 */
+}
+
 const struct flt_expr_ops flt_expr_byteorder_ops = {
 	.name = "byteorder",
 	.size = sizeof(struct byteorder_priv),
 	.compile = byteorder_compile,
 	.eval = byteorder_eval,
+	.describe = byteorder_describe,
 };

@@ -64,9 +64,21 @@ static void cmp_eval(const struct flt_expr *e, struct flt_regs *regs, const stru
 		regs->verdict.code = FLT_NFT_BREAK;
 }
 
+static void cmp_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct cmp_priv *p = flt_expr_priv(e);
+
+	d->kind = FLT_XK_CMP;
+	d->sreg = p->sreg;
+	d->slen = p->len;
+	d->op = p->op;
+	memcpy(d->data, p->data, sizeof(d->data));
+}
+
 const struct flt_expr_ops flt_expr_cmp_ops = {
 	.name = "cmp",
 	.size = sizeof(struct cmp_priv),
 	.compile = cmp_compile,
 	.eval = cmp_eval,
+	.describe = cmp_describe,
 };

@@ -46,4 +46,5 @@ const struct flt_expr_ops flt_expr_counter_ops = {
 	.size = sizeof(struct counter_priv),
 	.compile = counter_compile,
 	.eval = counter_eval,
+	.describe = flt_expr_describe_effect,
 };

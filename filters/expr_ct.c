@@ -85,9 +85,41 @@ static void ct_eval(const struct flt_expr *e, struct flt_regs *regs, const struc
 		regs->verdict.code = FLT_NFT_BREAK;
 }
 
+static void ct_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct ct_priv *p = flt_expr_priv(e);
+
+	d->kind = FLT_XK_LOAD;
+	d->dreg = p->dreg;
+	d->src = FLT_XS_CT;
+	d->key = p->key;
+	d->arg = p->dir;
+	d->dlen = (uint8_t)ct_key_len(p->key);
+	d->stable = true;
+	switch (p->key) {
+	case NFT_CT_DIRECTION:
+	case NFT_CT_L3PROTOCOL:
+	case NFT_CT_PROTOCOL:
+	case NFT_CT_PROTO_SRC:
+	case NFT_CT_PROTO_DST:
+		d->pad_zero = true; /* nft_reg_store8/16 */
+		break;
+	case NFT_CT_SRC:
+	case NFT_CT_DST:
+		/* 4 or 16 bytes depending on the connection: the rest of the register
+		 * keeps what was there before, so only 4 are surely written. */
+		d->stable = false;
+		d->dlen = 4;
+		break;
+	default:
+		break;
+	}
+}
+
 const struct flt_expr_ops flt_expr_ct_ops = {
 	.name = "ct",
 	.size = sizeof(struct ct_priv),
 	.compile = ct_compile,
 	.eval = ct_eval,
+	.describe = ct_describe,
 };

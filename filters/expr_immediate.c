@@ -78,9 +78,21 @@ static void imm_eval(const struct flt_expr *e, struct flt_regs *regs, const stru
 		flt_reg_copy(&regs->data[p->dreg], p->data, p->len);
 }
 
+static void imm_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct imm_priv *p = flt_expr_priv(e);
+
+	if (p->dreg == 0) /* a verdict */
+		return;
+	d->kind = FLT_XK_PURE;
+	d->dreg = p->dreg;
+	d->dlen = p->len;
+}
+
 const struct flt_expr_ops flt_expr_immediate_ops = {
 	.name = "immediate",
 	.size = sizeof(struct imm_priv),
 	.compile = imm_compile,
 	.eval = imm_eval,
+	.describe = imm_describe,
 };

@@ -94,4 +94,5 @@ const struct flt_expr_ops flt_expr_limit_ops = {
 	.size = sizeof(struct limit_priv),
 	.compile = limit_compile,
 	.eval = limit_eval,
+	.describe = flt_expr_describe_effect,
 };

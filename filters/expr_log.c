@@ -59,4 +59,5 @@ const struct flt_expr_ops flt_expr_log_ops = {
 	.size = sizeof(struct log_priv),
 	.compile = log_compile,
 	.eval = log_eval,
+	.describe = flt_expr_describe_effect,
 };

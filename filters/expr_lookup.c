@@ -92,9 +92,25 @@ static void lookup_eval(const struct flt_expr *e, struct flt_regs *regs,
 	}
 }
 
+static void lookup_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct lookup_priv *p = flt_expr_priv(e);
+
+	d->sreg = p->sreg;
+	d->slen = (uint8_t)flt_set_key_len(p->set);
+	if (p->map && p->dreg == 0) /* a verdict map */
+		return;
+	d->kind = FLT_XK_PURE;
+	if (p->map) {
+		d->dreg = p->dreg;
+		d->dlen = (uint8_t)p->dlen;
+	}
+}
+
 const struct flt_expr_ops flt_expr_lookup_ops = {
 	.name = "lookup",
 	.size = sizeof(struct lookup_priv),
 	.compile = lookup_compile,
 	.eval = lookup_eval,
+	.describe = lookup_describe,
 };

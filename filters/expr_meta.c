@@ -192,9 +192,49 @@ static void meta_dispatch_eval(const struct flt_expr *e, struct flt_regs *regs,
 		meta_eval(e, regs, pc);
 }
 
+static void meta_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct meta_priv *p = flt_expr_priv(e);
+
+	if (p->is_set) { /* changes the mark later rules see */
+		d->kind = FLT_XK_EFFECT;
+		d->sreg = p->dreg;
+		d->slen = 4;
+		return;
+	}
+	d->kind = FLT_XK_LOAD;
+	d->dreg = p->dreg;
+	d->src = FLT_XS_META;
+	d->key = p->key;
+	/* The mark can be changed by an earlier rule of the same walk. */
+	d->stable = p->key != NFT_META_MARK;
+	switch (p->key) {
+	case NFT_META_IIFNAME:
+	case NFT_META_OIFNAME:
+		d->dlen = FLT_IFNAMSIZ;
+		break;
+	case NFT_META_PROTOCOL:
+	case NFT_META_IIFTYPE:
+	case NFT_META_OIFTYPE:
+		d->dlen = 2;
+		d->pad_zero = true;
+		break;
+	case NFT_META_NFPROTO:
+	case NFT_META_L4PROTO:
+	case NFT_META_PKTTYPE:
+		d->dlen = 1;
+		d->pad_zero = true;
+		break;
+	default:
+		d->dlen = 4;
+		break;
+	}
+}
+
 const struct flt_expr_ops flt_expr_meta_ops = {
 	.name = "meta",
 	.size = sizeof(struct meta_priv),
 	.compile = meta_compile,
 	.eval = meta_dispatch_eval,
+	.describe = meta_describe,
 };

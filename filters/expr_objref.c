@@ -55,4 +55,5 @@ const struct flt_expr_ops flt_expr_objref_ops = {
 	.size = sizeof(struct objref_priv),
 	.compile = objref_compile,
 	.eval = objref_eval,
+	.describe = flt_expr_describe_effect,
 };

@@ -80,9 +80,24 @@ brk:
 	regs->verdict.code = FLT_NFT_BREAK;
 }
 
+static void payload_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct payload_priv *p = flt_expr_priv(e);
+
+	d->kind = FLT_XK_LOAD;
+	d->dreg = p->dreg;
+	d->dlen = p->len;
+	d->src = FLT_XS_PAYLOAD;
+	d->key = p->base;
+	d->arg = p->offset;
+	d->pad_zero = true; /* payload_eval zeroes the last word first */
+	d->stable = true;
+}
+
 const struct flt_expr_ops flt_expr_payload_ops = {
 	.name = "payload",
 	.size = sizeof(struct payload_priv),
 	.compile = payload_compile,
 	.eval = payload_eval,
+	.describe = payload_describe,
 };

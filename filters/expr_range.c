@@ -51,9 +51,22 @@ static void range_eval(const struct flt_expr *e, struct flt_regs *regs, const st
 		regs->verdict.code = FLT_NFT_BREAK;
 }
 
+static void range_describe(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	const struct range_priv *p = flt_expr_priv(e);
+
+	d->kind = FLT_XK_RANGE;
+	d->sreg = p->sreg;
+	d->slen = p->len;
+	d->invert = p->op == NFT_RANGE_NEQ;
+	memcpy(d->data, p->from, sizeof(d->data));
+	memcpy(d->data2, p->to, sizeof(d->data2));
+}
+
 const struct flt_expr_ops flt_expr_range_ops = {
 	.name = "range",
 	.size = sizeof(struct range_priv),
 	.compile = range_compile,
 	.eval = range_eval,
+	.describe = range_describe,
 };

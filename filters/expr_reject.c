@@ -53,4 +53,5 @@ const struct flt_expr_ops flt_expr_reject_ops = {
 	.size = sizeof(struct reject_priv),
 	.compile = reject_compile,
 	.eval = reject_eval,
+	.describe = flt_expr_describe_effect,
 };

@@ -84,3 +84,9 @@ int flt_expr_get_data(struct flt_compile *cc, const struct nftnl_expr *nle, uint
 	*len = n;
 	return 0;
 }
+
+void flt_expr_describe_effect(const struct flt_expr *e, struct flt_expr_desc *d)
+{
+	(void)e;
+	d->kind = FLT_XK_EFFECT;
+}

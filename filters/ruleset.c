@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "filters/conntrack.h"
+#include "filters/fastpath.h"
 #include "filters/netns_load.h"
 #include "filters/rule_dump.h"
 #include "filters/ruleset_internal.h"
@@ -137,6 +139,35 @@ out:
 	return rc;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The fast path, unless the caller (or VIFWALL_EVAL=reference, for tests and benches
+ * that compare the two) asks for the reference evaluator. */
+static int fast_attach(struct flt_ruleset *rs, enum flt_eval_mode mode)
+{
+	const char *env = getenv("VIFWALL_EVAL");
+	uint64_t t0;
+	int rc;
+
+	if (mode == FLT_EVAL_REFERENCE ||
+	    (mode == FLT_EVAL_DEFAULT && env && !strcmp(env, "reference")))
+		return 0;
+	t0 = mono_ns();
+	rc = flt_fast_build(rs, &rs->fast);
+	rs->fast_build_ns = mono_ns() - t0;
+	if (rc == 0 && !rs->fast)
+		flt_log(&rs->log, LOG_INFO,
+			"%s: rules read registers they did not write: reference evaluator only",
+			rs->file);
+	return rc;
+}
+
 int flt_ruleset_load(const struct flt_load_opts *opts, struct flt_ruleset **out, char **err)
 {
 	struct flt_ruleset *rs;
@@ -166,6 +197,8 @@ int flt_ruleset_load(const struct flt_load_opts *opts, struct flt_ruleset **out,
 	if (rc == 0)
 		rc = ruleset_build(rs, nl_fd, err);
 	close(nl_fd);
+	if (rc == 0)
+		rc = fast_attach(rs, opts->eval);
 	if (rc < 0)
 		goto fail;
 	free(ifindex);
@@ -183,6 +216,7 @@ void flt_ruleset_free(struct flt_ruleset *rs)
 {
 	if (!rs)
 		return;
+	flt_fast_free(rs->fast);
 	for (uint32_t c = 0; c < rs->nchains; c++) {
 		struct flt_chain *ch = &rs->chains[c];
 
@@ -214,6 +248,15 @@ void flt_ruleset_get_stats(const struct flt_ruleset *rs, struct flt_ruleset_stat
 	if (rs->sets) {
 		st->sets = flt_setlist_count_named(rs->sets);
 		st->elements = (unsigned)flt_setlist_elements_named(rs->sets);
+	}
+	if (rs->fast) {
+		struct flt_fast_stats fs;
+
+		flt_fast_get_stats(rs->fast, &fs);
+		st->fast_chains = fs.chains;
+		st->fast_dims = fs.dims;
+		st->fast_memory = fs.memory;
+		st->fast_build_ns = rs->fast_build_ns;
 	}
 }
 

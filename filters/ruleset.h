@@ -10,6 +10,7 @@
 #define VIFWALL_FILTERS_RULESET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "filters/log.h"
@@ -29,8 +30,17 @@ enum flt_hook {
 	FLT_HOOK_COUNT,
 };
 
+/* How flt_classify walks the chains. Both give the same verdicts, deciding rules,
+ * counters and limits; the reference evaluator is what the fast path is tested against. */
+enum flt_eval_mode {
+	FLT_EVAL_DEFAULT = 0, /* the fast path, unless VIFWALL_EVAL=reference is set */
+	FLT_EVAL_FAST,	      /* per-chain classifiers pick the rules worth running */
+	FLT_EVAL_REFERENCE,   /* every rule, every expression, as the kernel */
+};
+
 struct flt_load_opts {
-	const char *path;	  /* the nft script */
+	const char *path; /* the nft script */
+	enum flt_eval_mode eval;
 	const char *const *ports; /* NULL-terminated port names that rules may name in
 				     iif/oif (created in the private namespace so the kernel
 				     can resolve them); may be NULL */
@@ -50,6 +60,10 @@ void flt_ruleset_free(struct flt_ruleset *rs);
 /* What the ruleset holds, for `vifwall check`'s summary line. */
 struct flt_ruleset_stats {
 	unsigned chains, rules, sets, elements;
+	unsigned fast_chains;	/* chains with a fast-path classifier (0: reference only) */
+	unsigned fast_dims;	/* dimensions of those classifiers, in all */
+	size_t fast_memory;	/* bytes they hold */
+	uint64_t fast_build_ns; /* time spent building them at load */
 };
 void flt_ruleset_get_stats(const struct flt_ruleset *rs, struct flt_ruleset_stats *st);
 

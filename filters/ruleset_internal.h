@@ -18,6 +18,7 @@
 struct flt_setlist;
 struct flt_source;
 struct flt_dump;
+struct flt_fast;
 
 struct flt_rule {
 	uint64_t handle;
@@ -68,6 +69,9 @@ struct flt_ruleset {
 	struct flt_named_counter *counters;
 	uint32_t nports;
 	struct flt_port *ports;
+	/* The fast path (fastpath.h); NULL: every walk uses the reference evaluator. */
+	struct flt_fast *fast;
+	uint64_t fast_build_ns;
 };
 
 /* Build the chains of @rs from @d: names, hooks, policies, and one empty rule slot
@@ -86,7 +90,8 @@ const struct flt_rule *flt_ruleset_rule_find(const struct flt_ruleset *rs, uint6
 void flt_expr_free(struct flt_expr *e);
 
 /* Run @pkt (IP) through the base chains of @pc->hi->hook: nft_do_chain once per base
- * chain, in priority order, stopping at the first drop. Fills @v. */
+ * chain, in priority order, stopping at the first drop. Fills @v. Uses the fast path
+ * when @pc->rs has one (the same verdicts, counters and limits, by construction). */
 void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v);
 
 #endif

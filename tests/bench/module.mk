@@ -7,7 +7,12 @@ $(BUILD)/bench/bench_acl: tests/bench/bench_acl.c | deps-ok
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(DPDK_CFLAGS) -o $@ $< $(DPDK_LIBS) -lpcap
 
-BENCH_BINS := $(BUILD)/bench/bench_acl
+# bench_classify: vifwall's own classifier (reference evaluator and fast path).
+$(BUILD)/bench/bench_classify: $(BUILD)/obj/tests/bench/bench_classify.o $(FILTERS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpcap -lpthread
+
+BENCH_BINS := $(BUILD)/bench/bench_acl $(BUILD)/bench/bench_classify
 
 bench: all $(BENCH_BINS)
 	tests/bench/run.sh $(BUILD)

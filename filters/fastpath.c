@@ -1,0 +1,245 @@
+/*
+ * The fast path's classifiers: one bit-vector classifier (bvcls.c) per chain, over the
+ * predicates fast_pred.c derives from each rule's side-effect-free start, and the
+ * run-time half that gathers a packet's dimension values and asks for candidates.
+ *
+ * Only the FLT_BVCLS_MAX_DIMS dimensions tested by the most rules of a chain are
+ * kept; predicates on the others are dropped, which keeps every rule's predicate a
+ * superset of what gets past its start (and hence the skip exact). Values are
+ * computed by the rules' own load and transform expressions on scratch registers, so
+ * a value is what the rule would see, and "absent" is exactly when the rule's load
+ * would break.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/fast_internal.h"
+#include "filters/fastpath.h"
+#include "filters/ruleset_internal.h"
+
+struct fp_run_dim {
+	uint8_t width, nprog, reg;
+	const struct flt_expr *prog[FP_MAX_PROG];
+	const struct flt_expr *narrow;
+};
+
+struct fp_chain {
+	struct flt_bvcls *cls; /* NULL: walk with the reference evaluator */
+	uint32_t *start;       /* per rule: first expression to run once it is a candidate */
+	unsigned ndims;
+	struct fp_run_dim dims[FLT_BVCLS_MAX_DIMS];
+};
+
+struct flt_fast {
+	uint32_t nchains;
+	struct fp_chain *chains;
+	struct flt_fast_stats st;
+};
+
+/* Dimensions by use, most used first (ties: first seen first, for stable builds). */
+static int by_uses(const void *a, const void *b, void *arg)
+{
+	const struct fp_dim *d = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (d[x].uses != d[y].uses)
+		return d[x].uses > d[y].uses ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
+			    const struct fp_rule_pred *rp, uint32_t nrules)
+{
+	uint32_t *order = NULL;
+	int32_t *map = NULL;
+	uint8_t widths[FLT_BVCLS_MAX_DIMS];
+	struct flt_bvcls_builder *b = NULL;
+	unsigned nd = 0;
+	int rc = -ENOMEM;
+
+	order = malloc((tab->n ? tab->n : 1) * sizeof(*order));
+	map = malloc((tab->n ? tab->n : 1) * sizeof(*map));
+	if (!order || !map)
+		goto out;
+	for (uint32_t i = 0; i < tab->n; i++) {
+		order[i] = i;
+		map[i] = -1;
+	}
+	qsort_r(order, tab->n, sizeof(*order), by_uses, tab->dims);
+	for (uint32_t i = 0; i < tab->n && nd < FLT_BVCLS_MAX_DIMS; i++) {
+		const struct fp_dim *d = &tab->dims[order[i]];
+		struct fp_run_dim *rd = &fc->dims[nd];
+
+		if (!d->uses)
+			break;
+		rd->width = d->width;
+		rd->nprog = d->nprog;
+		rd->reg = d->reg;
+		memcpy(rd->prog, d->prog, sizeof(rd->prog));
+		/* Only a merged dimension can be cut short inside its width. */
+		rd->narrow = d->min_len < d->width ? d->narrow : NULL;
+		widths[nd] = d->width;
+		map[order[i]] = (int32_t)nd++;
+	}
+	fc->ndims = nd;
+	fc->start = calloc(nrules ? nrules : 1, sizeof(*fc->start));
+	rc = fc->start ? flt_bvcls_builder_new(nd, widths, nrules, &b) : -ENOMEM;
+	for (uint32_t r = 0; r < nrules && rc == 0; r++) {
+		bool exact = rp[r].exact;
+
+		if (rp[r].never) {
+			rc = flt_bvcls_rule_never(b, r);
+			continue;
+		}
+		for (uint32_t k = 0; k < rp[r].npreds && rc == 0; k++) {
+			const struct fp_pred *p = &rp[r].preds[k];
+			int32_t d = map[p->dim];
+			unsigned sh;
+
+			if (d < 0) {
+				exact = false; /* the classifier does not check this one */
+				continue;
+			}
+			sh = 8 * (16 - widths[d]);
+			for (uint32_t j = 0; j < p->n && rc == 0; j++)
+				rc = flt_bvcls_rule_range(b, r, (unsigned)d, p->lo[j] >> sh,
+							  p->hi[j] >> sh);
+		}
+		/* A candidate's start is then known to pass: run the rest only. */
+		if (exact)
+			fc->start[r] = rp[r].start;
+	}
+	if (rc == 0)
+		rc = flt_bvcls_build(b, &fc->cls);
+out:
+	flt_bvcls_builder_free(b);
+	free(order);
+	free(map);
+	return rc;
+}
+
+/* Derive every rule's predicate of chain @c; count dimension uses; build. Returns 0,
+ * -ENOTSUP (the ruleset cannot have a fast path) or -ENOMEM. */
+static int chain_build(struct fp_chain *fc, const struct flt_chain *c)
+{
+	struct fp_rule_pred *rp = calloc(c->nrules ? c->nrules : 1, sizeof(*rp));
+	struct fp_dimtab tab = {0};
+	int rc = rp ? 0 : -ENOMEM;
+
+	for (uint32_t r = 0; r < c->nrules && rc == 0; r++)
+		rc = fp_rule_derive(c->rules[r].exprs, c->rules[r].nexprs, &tab, &rp[r]);
+	for (uint32_t r = 0; r < c->nrules && rc == 0; r++)
+		for (uint32_t k = 0; k < rp[r].npreds; k++)
+			tab.dims[rp[r].preds[k].dim].uses++;
+	if (rc == 0)
+		rc = chain_classifier(fc, &tab, rp, c->nrules);
+	free(tab.dims);
+	free(rp);
+	return rc;
+}
+
+int flt_fast_build(const struct flt_ruleset *rs, struct flt_fast **out)
+{
+	struct flt_fast *f = calloc(1, sizeof(*f));
+	int rc = 0;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->chains = calloc(rs->nchains ? rs->nchains : 1, sizeof(*f->chains));
+	if (!f->chains) {
+		free(f);
+		return -ENOMEM;
+	}
+	f->nchains = rs->nchains;
+	for (uint32_t c = 0; c < rs->nchains && rc == 0; c++) {
+		rc = chain_build(&f->chains[c], &rs->chains[c]);
+		if (rc == 0) {
+			f->st.chains++;
+			f->st.dims += f->chains[c].ndims;
+			f->st.memory += flt_bvcls_memory(f->chains[c].cls);
+		}
+	}
+	if (rc < 0) {
+		flt_fast_free(f);
+		return rc == -ENOTSUP ? 0 : rc;
+	}
+	*out = f;
+	return 0;
+}
+
+void flt_fast_free(struct flt_fast *f)
+{
+	if (!f)
+		return;
+	for (uint32_t c = 0; c < f->nchains; c++) {
+		flt_bvcls_free(f->chains[c].cls);
+		free(f->chains[c].start);
+	}
+	free(f->chains);
+	free(f);
+}
+
+void flt_fast_get_stats(const struct flt_fast *f, struct flt_fast_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (f)
+		*st = f->st;
+}
+
+/* Run @d's expressions on scratch registers. Returns 1 and *v, 0 when the field is
+ * absent (a load broke), -1 when only a shorter prefix load of a merged payload
+ * dimension would have worked (the classifier cannot answer exactly). */
+static int dim_value(const struct fp_run_dim *d, const struct flt_pktctx *pc, flt_u128 *v)
+{
+	struct flt_regs r;
+
+	r.verdict.code = FLT_NFT_CONTINUE;
+	r.mark = pc->hi->mark;
+	for (unsigned i = 0; i < d->nprog; i++) {
+		d->prog[i]->ops->eval(d->prog[i], &r, pc);
+		if (r.verdict.code != FLT_NFT_CONTINUE)
+			goto absent;
+	}
+	*v = flt_bvcls_value((const uint8_t *)&r.data[d->reg], d->width);
+	return 1;
+absent:
+	if (!d->narrow)
+		return 0;
+	r.verdict.code = FLT_NFT_CONTINUE;
+	d->narrow->ops->eval(d->narrow, &r, pc);
+	return r.verdict.code == FLT_NFT_CONTINUE ? -1 : 0;
+}
+
+bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_pktctx *pc,
+		     struct flt_bvcls_pos *pos)
+{
+	const struct fp_chain *fc = &f->chains[chain];
+	struct flt_bvcls_key key;
+	int rc;
+
+	if (!fc->cls)
+		return false;
+	key.present[0] = false; /* read even with no dimension */
+	key.value[0] = 0;
+	for (unsigned d = 0; d < fc->ndims; d++) {
+		rc = dim_value(&fc->dims[d], pc, &key.value[d]);
+		if (rc < 0)
+			return false;
+		key.present[d] = rc > 0;
+	}
+	flt_bvcls_locate(fc->cls, &key, pos);
+	return true;
+}
+
+uint32_t flt_fast_next(const struct flt_fast *f, uint32_t chain, const struct flt_bvcls_pos *pos,
+		       uint32_t from, uint32_t *start)
+{
+	const struct fp_chain *fc = &f->chains[chain];
+	uint32_t r = flt_bvcls_first(fc->cls, pos, from);
+
+	*start = r < FLT_BVCLS_NONE ? fc->start[r] : 0;
+	return r;
+}
