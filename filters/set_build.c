@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include "filters/set_internal.h"
 
@@ -21,18 +23,6 @@
 	(FLT_SET_F_ANONYMOUS | FLT_SET_F_CONSTANT | FLT_SET_F_INTERVAL | FLT_SET_F_MAP |           \
 	 FLT_SET_F_TIMEOUT | FLT_SET_F_EVAL | FLT_SET_F_OBJECT | FLT_SET_F_CONCAT |                \
 	 FLT_SET_F_EXPR)
-
-/* Verdicts nft_verdict_init() accepts that the rule engine can act on. NF_QUEUE and
- * NF_DROP with an errno are refused: vifwall has no queue and no errno to give. */
-enum {
-	V_DROP = 0,
-	V_ACCEPT = 1,
-	V_CONTINUE = -1,
-	V_BREAK = -2,
-	V_JUMP = -3,
-	V_GOTO = -4,
-	V_RETURN = -5,
-};
 
 static int set_fail(char **err, int rc, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -70,13 +60,15 @@ static const char *set_flags_refused(uint32_t flags)
 static bool verdict_ok(int32_t v)
 {
 	switch (v) {
-	case V_DROP:
-	case V_ACCEPT:
-	case V_CONTINUE:
-	case V_BREAK:
-	case V_JUMP:
-	case V_GOTO:
-	case V_RETURN:
+	/* What nft_verdict_init() accepts and the engine can act on; NF_QUEUE and NF_DROP
+	 * with an errno are refused: vifwall has no queue and no errno to give. */
+	case NF_DROP:
+	case NF_ACCEPT:
+	case NFT_CONTINUE:
+	case NFT_BREAK:
+	case NFT_JUMP:
+	case NFT_GOTO:
+	case NFT_RETURN:
 		return true;
 	default:
 		return false;
@@ -106,7 +98,7 @@ static int elem_data_copy(const struct flt_set *s, const struct flt_set_spec_ele
 			return -EOPNOTSUPP;
 		}
 		d->verdict = e->verdict;
-		if (e->verdict == V_JUMP || e->verdict == V_GOTO) {
+		if (e->verdict == NFT_JUMP || e->verdict == NFT_GOTO) {
 			if (!e->chain) {
 				snprintf(why, whylen, "a jump/goto element names no chain");
 				return -EINVAL;
