@@ -14,8 +14,10 @@ BUILD   ?= build
 SAN     ?=
 
 PKGS       := libnftnl libmnl libnftables libpcap jansson xenstore
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked of pkg-config when first expanded, which is inside a recipe that runs after
+# deps-ok: on a fresh machine neither pkg-config nor the libraries exist at parse time.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 CFLAGS  ?= -O2 -g
 WARN    := -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes

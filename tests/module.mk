@@ -23,7 +23,7 @@ $(BUILD)/tests/appliance/%: $(BUILD)/obj/tests/appliance/%.o $(TESTLIB_OBJS) $(A
 # protocol parser, which has no main() and no I/O) compiled in directly.
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)"' \
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)"' \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 

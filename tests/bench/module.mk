@@ -1,7 +1,8 @@
 # tests/bench/: benchmarks. `make bench` prints numbers; nothing here passes or fails.
 # bench_acl is DPDK's rte_acl on the same ClassBench sets and traces, as the reference.
-DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
-DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
+# Expanded inside the recipe, after deps-ok (see PKG_CFLAGS in the Makefile).
+DPDK_CFLAGS = $(eval DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk))$(DPDK_CFLAGS)
+DPDK_LIBS   = $(eval DPDK_LIBS := $(shell pkg-config --libs libdpdk))$(DPDK_LIBS)
 
 $(BUILD)/bench/bench_acl: tests/bench/bench_acl.c | deps-ok
 	@mkdir -p $(@D)
