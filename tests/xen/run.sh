@@ -83,6 +83,12 @@ if [ -n "$pci" ]; then
 	         -netdev hubport,id=pt1,hubid=0 -device e1000,netdev=pt1)
 else
 	install -m 755 tests/xen/dom0-test.sh "$p/test/run"
+	# Further check groups (control from dom0, recovery, ...), run in name order by
+	# dom0-test.sh once the guests are up.
+	mkdir -p "$p/test/checks"
+	for c in tests/xen/checks/*.sh; do
+		[ -e "$c" ] && install -m 644 "$c" "$p/test/checks/"
+	done
 	nicargs=()
 fi
 printf 'APPLIANCE=%s\nCYCLES=%s\n' "$name" "$cycles" >"$p/test/params"
