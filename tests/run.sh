@@ -66,5 +66,12 @@ for s in tests/integration/*.sh; do
 	run "integration $(basename "$s" .sh)" bash "$s"
 done
 
+# The end-to-end test on real Xen inside QEMU (tests/xen/run.sh), when the caller
+# built the appliance image: make check does, in $VIFWALL_XEN_BUILD (not sanitized:
+# the image carries the programs an operator runs).
+if [ -n "${VIFWALL_XEN_BUILD:-}" ]; then
+	run "xen end-to-end" env BUILD="$VIFWALL_XEN_BUILD" tests/xen/run.sh
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
