@@ -4,11 +4,13 @@
 # build/vifwall.cfg exactly as a user would, attaches test guests to it, and checks what
 # can be checked. `make check-xen` runs it (after `make image`).
 #
-# Usage: tests/xen/run.sh [--cycles N] [--pci|--iommu] [--timeout SECONDS]
+# Usage: tests/xen/run.sh [--cycles N] [--pci|--iommu|--demo] [--timeout SECONDS]
 #   --cycles N     network-detach/attach rounds of a guest's vif at the end (default 20)
 #   --pci          instead: the PCI passthrough experiment (tests/xen/dom0-pci.sh), an
 #                  emulated e1000e on an internal hub port given to the appliance
 #   --iommu        the same on a q35 machine with QEMU's intel-iommu
+#   --demo         instead: the guided tour of `make demo` (tests/xen/dom0-demo.sh), its
+#                  narration printed live
 # Prints TAP lines, timings, and ends with "N passed, N failed". Logs: build/xen-test/.
 # dom0 gets 1024 MiB: its initramfs (~270 MB with the payload) must fit in half of it.
 # QEMU runs under its recorded PID and is killed on timeout; nothing is left running.
@@ -18,14 +20,15 @@ cd "$top" || exit 1
 . tests/lib/tap.sh
 build=${BUILD:-build}
 out="$build/xen-test"
-cycles=20 timeout=900 pci="" machine=()
+cycles=20 timeout=900 pci="" demo="" machine=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cycles) cycles=$2; shift ;;
 	--pci) pci=1 ;;
 	--iommu) pci=1; machine=(-machine q35 -device intel-iommu,intremap=on) ;;
+	--demo) demo=1 ;;
 	--timeout) timeout=$2; shift ;;
-	*) echo "usage: $0 [--cycles N] [--pci|--iommu] [--timeout SECONDS]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--cycles N] [--pci|--iommu|--demo] [--timeout SECONDS]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -81,6 +84,10 @@ if [ -n "$pci" ]; then
 	# appliance across the "wire".
 	nicargs=(-netdev hubport,id=pt0,hubid=0 -device e1000e,netdev=pt0
 	         -netdev hubport,id=pt1,hubid=0 -device e1000,netdev=pt1)
+elif [ -n "$demo" ]; then
+	install -m 755 tests/xen/dom0-demo.sh "$p/test/run"
+	install -m 644 tests/xen/demo-rules.nft "$p/test/"
+	nicargs=()
 else
 	install -m 755 tests/xen/dom0-test.sh "$p/test/run"
 	# Further check groups (control from dom0, recovery, ...), run in name order by
@@ -108,6 +115,8 @@ qemu-system-x86_64 -accel tcg,thread=multi,tb-size=512 -cpu qemu64 -smp 2 -m 204
 qpid=$!
 echo "$qpid" >"$out/qemu.pid"
 trap 'kill "$qpid" 2>/dev/null' EXIT
+# The tour's narration, live; tail ends with QEMU.
+[ -n "$demo" ] && tail --pid="$qpid" -n +1 -F "$log" 2>/dev/null | sed -un 's/\r//g; s/^VWD: \{0,1\}//p' &
 
 # Watch the serial log: note when each milestone appears (host wall clock since QEMU start).
 declare -A seen=()
