@@ -10,5 +10,6 @@ extern const struct app_cmd app_cmd_load;
 extern const struct app_cmd app_cmd_show;
 extern const struct app_cmd app_cmd_ports;
 extern const struct app_cmd app_cmd_stats;
+extern const struct app_cmd app_cmd_reattach;
 
 #endif
