@@ -132,16 +132,6 @@ check "dom0 pings web1 through the uplink (10.0.0.254 -> 10.0.0.11)" wait_for 20
 diag "web1 console: $(tr -d '\r' <$CON/guest-web1.log | grep GUEST: | tr '\n' '|')"
 diag "web2 console: $(tr -d '\r' <$CON/guest-web2.log | grep GUEST: | tr '\n' '|')"
 
-# --- further check groups (tests/xen/checks/*.sh), in name order ---
-# Each is sourced with everything above in scope (aid, ports, count, check, wait_for,
-# guest_cfg, console, $XL); it must leave web1 and web2 running and attached, with
-# the same names, when it returns.
-for c in /test/checks/*.sh; do
-	[ -e "$c" ] || continue
-	diag "check group $(basename "$c")"
-	. "$c"
-done
-
 # --- network-detach / network-attach: exactly one port afterwards ---
 gid1=$($XL domid web1 2>/dev/null)
 # xl network-attach takes the vif's settings as separate KEY=VALUE arguments.
@@ -166,6 +156,16 @@ devid=$(xenstore-list /local/domain/$aid/backend/vif/$gid1 2>/dev/null | head -1
 check "after network-attach web1's new vif (devid ${devid:-none}) is Connected" wait_for 30 sh -c "[ \"\$(xenstore-read /local/domain/$aid/backend/vif/$gid1/${devid:-x}/state 2>/dev/null)\" = 4 ]"
 check "after network-detach + network-attach vifwalld has exactly one port web1" wait_for 10 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -cx web1)\" = 1 ]"
 diag "vifwalld ports: $(ports)"
+
+# --- further check groups (tests/xen/checks/*.sh), in name order ---
+# Each is sourced with everything above in scope (aid, ports, count, check, wait_for,
+# guest_cfg, console, $XL); it must leave web1 and web2 running and attached, with
+# the same names, when it returns.
+for c in /test/checks/*.sh; do
+	[ -e "$c" ] || continue
+	diag "check group $(basename "$c")"
+	. "$c"
+done
 
 # --- xl destroy of a guest removes its port ---
 gid2=$($XL domid web2 2>/dev/null)
