@@ -56,6 +56,24 @@ static bool gso_ok(const struct flt_pkt *pkt)
 	return pkt->status == FLT_PKT_IP && !(pkt->flags & FLT_PKT_F_FRAG) && (tcp || udp);
 }
 
+/* Queue the answer to a rejected frame on its ingress port: one per frame, however
+ * many egress ports rejected it. Returns whether one was queued. */
+static bool reject_answer(struct nb_bridge *br, struct nb_bport *bp, const struct flt_pkt *pkt,
+			  const struct flt_verdict *v)
+{
+	uint8_t *buf = br->rej[br->nrej];
+	uint32_t len;
+
+	if (br->nrej == NB_BURST_MAX || bp->txq.n == NB_BURST_MAX)
+		return false;
+	len = nb_reject_build(pkt, v, buf, NB_REJECT_MAX);
+	if (!len)
+		return false;
+	br->nrej++;
+	bp->txq.f[bp->txq.n++] = (struct nb_frame){.data = buf, .len = len};
+	return true;
+}
+
 /* Decide one frame's fate for every egress port; queue it where it is accepted. */
 static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, uint16_t in,
 			  struct flt_hookinfo *hi, struct nb_frame *f)
@@ -63,7 +81,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 	struct nb_bport *bp = &br->ports[in];
 	uint16_t out[NB_MAX_PORTS];
 	enum nb_drop_reason why;
-	bool queued = false;
+	bool queued = false, answered = false;
 	struct flt_pkt pkt;
 	unsigned n;
 
@@ -106,6 +124,8 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 		flt_classify(rs, br->ct, &pkt, hi, &v);
 		if (v.code != FLT_ACCEPT) {
 			bp->c.drops[verdict_reason(&pkt, &v)]++;
+			if (v.code == FLT_REJECT && !answered)
+				answered = reject_answer(br, bp, &pkt, &v);
 			continue;
 		}
 		ep->txq.f[ep->txq.n++] = *f;
@@ -137,6 +157,7 @@ unsigned nb_bridge_burst(struct nb_bridge *br, const struct flt_ruleset *rs, uin
 	if (!n)
 		return 0;
 	hookinfo_init(br, in, &hi);
+	br->nrej = 0;
 	for (unsigned i = 0; i < n; i++) {
 		bp->c.rx_packets++;
 		bp->c.rx_bytes += br->rx[i].len;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "netback-bridge/bridge.h"
+#include "netback-bridge/reject.h"
 
 /* Frames waiting to go out of one port; flushed after every ingress burst, so they
  * always point into a ring whose frames are still valid. */
@@ -37,6 +38,10 @@ struct nb_bridge {
 	struct nb_bport ports[NB_MAX_PORTS];
 	struct pollfd pfd[NB_MAX_PORTS + NB_MAX_EXTRA_FDS];
 	struct nb_frame rx[NB_BURST_MAX];
+	/* Answers to rejected frames of the current burst (reject.h), sent back out of
+	 * their ingress port with the burst's other frames. */
+	unsigned nrej;
+	uint8_t rej[NB_BURST_MAX][NB_REJECT_MAX];
 };
 
 /* Receive one burst on port @in and forward it; returns how many frames came in. */
