@@ -13,7 +13,7 @@ VERSION := 0.1.0
 BUILD   ?= build
 SAN     ?=
 
-PKGS       := libnftnl libmnl libnftables libpcap jansson xenstore
+PKGS       := libnftnl libmnl libnftables libpcap jansson xenstore xenvchan
 # Asked of pkg-config when first expanded, which is inside a recipe that runs after
 # deps-ok: on a fresh machine neither pkg-config nor the libraries exist at parse time.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
@@ -54,6 +54,7 @@ include appliance/module.mk
 include tests/module.mk
 include tests/bench/module.mk
 include image/module.mk
+include dom0/module.mk
 
 all: $(PROGRAMS)
 

@@ -121,6 +121,11 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		goto fail;
 	if ((rc = hotplug_start(d)) < 0)
 		goto fail;
+	/* In a Xen domain dom0 controls us over a vchan, --ctl or not. */
+	if (d->hp && !d->ctl && (rc = app_daemon_ctl_open(d, NULL)) < 0)
+		goto fail;
+	if (d->hp && (rc = app_daemon_vchan_start(d)) < 0)
+		flt_log(log, LOG_ERR, "no control vchan for dom0: %s", strerror(-rc));
 	*out = d;
 	return 0;
 fail:
@@ -217,6 +222,7 @@ int app_daemon_run(struct app_daemon *d)
 		unsigned nhp = 0;
 		int rc;
 
+		app_daemon_vchan_tick(d);
 		if (d->hp)
 			nhp = app_hotplug_pollfds(d->hp, fds + 1, NB_MAX_EXTRA_FDS - 1);
 		n += nhp;
@@ -241,7 +247,8 @@ void app_daemon_free(struct app_daemon *d)
 	if (!d)
 		return;
 	app_ctl_server_free(d->ctl);
-	app_hotplug_free(d->hp); /* before the bridge: it holds a pointer to it */
+	app_daemon_vchan_free(d); /* after the server, which closes its vchan */
+	app_hotplug_free(d->hp);  /* before the bridge: it holds a pointer to it */
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	free(d->rules_text);

@@ -301,8 +301,11 @@ int app_daemon_ctl_open(struct app_daemon *d, const char *path)
 		.arg = d,
 		.log = d->log,
 	};
-	int rc = app_ctl_server_open_unix(path, &cfg, &d->ctl);
+	int rc;
 
+	if (!path) /* only for transports added later: the vchan */
+		return app_ctl_server_new(&cfg, &d->ctl);
+	rc = app_ctl_server_open_unix(path, &cfg, &d->ctl);
 	if (rc < 0)
 		flt_log(d->log, LOG_ERR, "control socket %s: %s", path,
 			rc == -EADDRINUSE ? "another vifwalld answers there" : strerror(-rc));

@@ -24,8 +24,9 @@ struct app_daemon {
 	struct flt_ct_table *ct;
 	struct nb_bridge *br;
 	int sigfd;
-	struct app_ctl_server *ctl; /* NULL without --ctl */
-	struct app_hotplug *hp;	    /* NULL outside a Xen domain */
+	struct app_ctl_server *ctl;	/* NULL without --ctl */
+	struct app_hotplug *hp;		/* NULL outside a Xen domain */
+	struct app_daemon_vchan *vchan; /* dom0's control channel; NULL outside Xen */
 	/* The running ruleset as the operator wrote it, for `vifwall show`. */
 	char *rules_text, *rules_name;
 	uint64_t generation; /* rulesets installed so far */
@@ -44,7 +45,15 @@ int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char
 /* Install @rs (the daemon owns it) and free the previous ruleset. */
 void app_daemon_rules_swap(struct app_daemon *d, struct flt_ruleset *rs);
 
-/* Serve the control protocol on unix socket @path. Returns 0 or -errno (logged). */
+/* Serve the control protocol on unix socket @path (NULL: no socket, only transports
+ * added later, such as the vchan). Returns 0 or -errno (logged). */
 int app_daemon_ctl_open(struct app_daemon *d, const char *path);
+
+/* The control channel for dom0 (daemon_vchan.c): start offering it (in a Xen
+ * domain, with d->ctl set), offer a new one after each connection, free it after
+ * d->ctl. */
+int app_daemon_vchan_start(struct app_daemon *d);
+void app_daemon_vchan_tick(struct app_daemon *d);
+void app_daemon_vchan_free(struct app_daemon *d);
 
 #endif

@@ -145,7 +145,7 @@ RULES=/etc/vifwall/rules.nft
 # vifwalld attaches them itself from xenstore (backend/vif) as they come and go.
 # --ring-blocks 32: 4 MiB of receive ring a port (the default, 32 MiB a port, does not
 # fit a 128 MiB domain: vifwalld was OOM-killed opening the uplink).
-VIFWALLD_ARGS="--rules /etc/vifwall/rules.nft --uplink uplink --ring-blocks 32"
+VIFWALLD_ARGS="--rules /etc/vifwall/rules.nft --uplink uplink --ring-blocks 32 --ctl /run/vifwall/ctl"
 CONF
 cat >"$stage/etc/vifwall/build-info" <<INFO
 vifwall image built $(date -u +%Y-%m-%dT%H:%M:%SZ)
