@@ -31,7 +31,7 @@ int app_cli_call(const struct app_global_opts *g, const char *cmd, json_t *args,
 
 	if (!args)
 		args = json_object();
-	rc = app_ctl_client_connect_unix(g->ctl_path, &c, &err);
+	rc = app_cli_connect(g, &c, &err);
 	if (rc == 0)
 		rc = app_ctl_client_call(c, cmd, args, result, &err);
 	json_decref(args);

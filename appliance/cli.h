@@ -30,6 +30,13 @@ void app_cmd_print_help(const struct app_cmd *cmd, FILE *out);
 /* True when argv holds -h or --help (commands call this before parsing). */
 int app_cmd_wants_help(int argc, char **argv);
 
+struct app_ctl_client;
+
+/* Connect to vifwalld: over the vchan of @g->domain when set (dom0), else its unix
+ * socket @g->ctl_path. Returns 0 and *@out, or -errno and *@err (malloc'd) saying what
+ * to do. */
+int app_cli_connect(const struct app_global_opts *g, struct app_ctl_client **out, char **err);
+
 /*
  * Send @cmd with @args (stolen; NULL for none) to vifwalld through @g's control
  * socket and wait for the answer. Returns 0 and *result (json_decref() it), or 1

@@ -16,7 +16,7 @@ static const struct app_cmd *const commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: vifwall [--ctl SOCKET] COMMAND [ARGS]\n"
+	fprintf(out, "usage: vifwall [-d DOMAIN | --ctl SOCKET] COMMAND [ARGS]\n"
 		     "       vifwall --help | --version\n"
 		     "       vifwall COMMAND --help\n\n"
 		     "vifwall controls a vifwall appliance and works with its filter rules.\n\n"
@@ -24,6 +24,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "\nOptions:\n"
+		     "  -d DOMAIN     from dom0: the appliance's domain (name or domid), over\n"
+		     "                its vchan\n"
 		     "  --ctl SOCKET  vifwalld's control socket (default /run/vifwall/ctl)\n"
 		     "  -h, --help    this help\n"
 		     "  --version     print the version\n");
@@ -43,6 +45,9 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--ctl") && i + 1 < argc) {
 			g.ctl_path = argv[++i];
+		} else if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--domain")) &&
+			   i + 1 < argc) {
+			g.domain = argv[++i];
 		} else {
 			fprintf(stderr, "vifwall: unknown option '%s' (see vifwall --help)\n",
 				argv[i]);
