@@ -22,8 +22,8 @@ top=$(cd "$here/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # libnftables1 libpcap0.8 libjansson4: what the vifwall CLI needs in dom0 (the dom0
-# package); tcpdump: to read the captures it takes.
-DOM0_PKGS="xen-utils-4.17 xenstore-utils kmod iproute2 iputils-ping busybox-static bridge-utils mount procps pciutils libnftables1 libpcap0.8 libjansson4 tcpdump"
+# package); tcpdump: to read the captures it takes; jq: to check its JSON.
+DOM0_PKGS="xen-utils-4.17 xenstore-utils kmod iproute2 iputils-ping busybox-static bridge-utils mount procps pciutils libnftables1 libpcap0.8 libjansson4 tcpdump jq"
 # dom0's modules: Xen's device files, block and net backends, loop (file-backed disks),
 # bridge (xenbr0), pciback (PCI passthrough), e1000 (dom0's end of the --pci test's wire).
 DOM0_MODS="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkback xen-netback

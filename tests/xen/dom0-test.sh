@@ -182,8 +182,17 @@ watches() { xenstore-control quota "$aid" 2>/dev/null | sed -n 's/.*watches *: *
 w0=$(watches)
 n=0 fails=0 tc=$(now)
 while [ $n -lt "${CYCLES:-0}" ]; do
-	$XL network-detach web1 "$($XL network-list web1 | awk 'NR==2 {print $1}')" >/dev/null 2>&1 || fails=$((fails + 1))
-	$XL network-attach web1 $vifspec >/dev/null 2>&1 || fails=$((fails + 1))
+	for op in detach attach; do
+		if [ $op = detach ]; then
+			$XL network-detach web1 "$($XL network-list web1 | awk 'NR==2 {print $1}')" >/tmp/xl-cycle.log 2>&1
+		else
+			$XL network-attach web1 $vifspec >/tmp/xl-cycle.log 2>&1
+		fi
+		if [ $? != 0 ]; then
+			fails=$((fails + 1))
+			[ $fails = 1 ] && diag "cycle $n: the first failing xl network-$op: $(tail -5 /tmp/xl-cycle.log | tr '\n' '|')"
+		fi
+	done
 	n=$((n + 1))
 done
 if [ "${CYCLES:-0}" -gt 0 ]; then

@@ -78,6 +78,8 @@ cp "$img" "$p$target"
 cp "$xlcfg" "$p/etc/xen/vifwall.cfg"
 # dom0's vifwall CLI (what `make install-dom0` installs): -d DOMAIN, reattach.
 install -D -m 755 "$build/vifwall" "$p/usr/local/bin/vifwall"
+# The rules the image boots with (image.cfg's rules), for checks that put them back.
+install -m 644 "$(sed -n 's/^rules *= *//p' image.cfg)" "$p/test/default-rules.nft"
 install -m 755 tests/xen/dom0-init "$p/init"
 if [ -n "$pci" ]; then
 	install -m 755 tests/xen/dom0-pci.sh "$p/test/run"
