@@ -74,9 +74,10 @@ static bool l4_csum_ok(const struct flt_pkt *pkt, bool v6)
 	case IPPROTO_UDP:
 		if (l4len < 8)
 			return false;
+		/* IPv4 UDP may go without a checksum; otherwise as TCP */
 		if (!v6 && rd16(l4 + 6) == 0)
-			return true; /* IPv4 UDP without a checksum */
-				     /* fallthrough */
+			return true;
+		__attribute__((fallthrough));
 	case IPPROTO_TCP:
 	case IPPROTO_ICMPV6:
 		sum = pseudo_sum(ip, v6, pkt->l4proto, l4len);

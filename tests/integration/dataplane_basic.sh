@@ -101,6 +101,9 @@ check "the ports have no IPv4 address and are in no bridge" \
 	bash -c "! ip -n $(ns mid) -4 addr show | grep -v ' lo$' | grep -q 'inet ' && \
 		 ! ip -n $(ns mid) link show | grep -q master"
 check_fails "without vifwalld g1 cannot reach g2" ping4_quiet g1 10.0.0.12
+# That left g1's ARP entry for g2 FAILED, and the kernel does not ask again for a
+# while (seconds): forget it, as the entry would expire on its own.
+nsx g1 ip neigh flush dev eth0
 
 # Servers on the uplink side: port 80 (allowed) and 22 (denied).
 # Port 80 also sends 20 MB after its banner; 10.0.0.2:80 counts what it receives.
