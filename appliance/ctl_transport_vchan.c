@@ -5,6 +5,11 @@
  * its pages and binds its event channel to domain 0 only, so no other domain can
  * map or signal it, and it advertises the ring under the appliance's own xenstore
  * tree, which only the appliance and dom0 can write.
+ *
+ * A vchan has exactly one client. The moment one connects, the server withdraws the
+ * advertisement (the ring-ref and event-channel keys), so a second CLI never maps a
+ * ring that is taken, or one about to be closed: it waits until vifwalld offers the
+ * next vchan (daemon_vchan.c), which it does once this connection has ended.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xenstore.h>
 
 #include "appliance/ctl_transport_vchan.h"
 
@@ -20,6 +26,7 @@ struct vchan_transport {
 	struct app_ctl_transport base;
 	struct libxenvchan *v;
 	bool *closed; /* set when the transport goes away (the server makes a new one) */
+	char *path;   /* server: the advertisement, until the client has connected */
 };
 
 static struct vchan_transport *to_vchan(const struct app_ctl_transport *t)
@@ -64,17 +71,39 @@ static int vchan_fd(const struct app_ctl_transport *t)
 	return libxenvchan_fd_for_select(to_vchan(t)->v);
 }
 
-/* The event channel fired: acknowledge it (this does not block once poll said so). */
+/* Remove the server's ring-ref and event-channel keys: this vchan is taken. */
+static void withdraw(struct vchan_transport *vt)
+{
+	struct xs_handle *xs = xs_open(0);
+
+	if (xs) {
+		xs_rm(xs, XBT_NULL, vt->path);
+		xs_close(xs);
+	}
+	free(vt->path);
+	vt->path = NULL;
+}
+
+/*
+ * The event channel fired: acknowledge it (this does not block once poll said so).
+ * A server sees its client's first event here (the ring's cli_live goes from 2,
+ * "not yet", to 1), and withdraws its advertisement.
+ */
 static void vchan_notify(struct app_ctl_transport *t)
 {
-	libxenvchan_wait(to_vchan(t)->v);
+	struct vchan_transport *vt = to_vchan(t);
+
+	libxenvchan_wait(vt->v);
+	if (vt->path && libxenvchan_is_open(vt->v) != 2)
+		withdraw(vt);
 }
 
 static void vchan_close(struct app_ctl_transport *t)
 {
 	struct vchan_transport *vt = to_vchan(t);
 
-	libxenvchan_close(vt->v);
+	libxenvchan_close(vt->v); /* a server's also removes its advertisement */
+	free(vt->path);
 	if (vt->closed)
 		*vt->closed = true;
 	free(vt);
@@ -111,19 +140,34 @@ static int wrap(struct libxenvchan *v, bool *closed, const char *peer,
 
 int app_ctl_transport_vchan_server(const char *path, bool *closed, struct app_ctl_transport **out)
 {
-	/* Rings of one page each way (the minimum): messages are framed and streamed. */
-	struct libxenvchan *v = libxenvchan_server_init(NULL, 0, path, 0, 0);
+	struct libxenvchan *v;
+	char *copy = strdup(path);
+	int rc;
 
-	if (!v)
+	if (!copy)
+		return -ENOMEM;
+	/* Domain 0 is the only domain granted the ring and the event channel. */
+	errno = 0;
+	v = libxenvchan_server_init(NULL, 0, path, APP_CTL_VCHAN_RING_IN, APP_CTL_VCHAN_RING_OUT);
+	if (!v) {
+		free(copy);
 		return errno ? -errno : -EIO;
-	return wrap(v, closed, "dom0 over vchan", out);
+	}
+	rc = wrap(v, closed, "dom0 over vchan", out);
+	if (rc < 0)
+		free(copy);
+	else
+		to_vchan(*out)->path = copy;
+	return rc;
 }
 
 int app_ctl_transport_vchan_client(unsigned domid, const char *path, struct app_ctl_transport **out)
 {
-	struct libxenvchan *v = libxenvchan_client_init(NULL, (int)domid, path);
+	struct libxenvchan *v;
 	char peer[32];
 
+	errno = 0;
+	v = libxenvchan_client_init(NULL, (int)domid, path);
 	if (!v)
 		return errno ? -errno : -EIO;
 	snprintf(peer, sizeof(peer), "domain %u", domid);
