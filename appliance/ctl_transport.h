@@ -1,6 +1,6 @@
 /*
  * What carries control messages: a connected byte stream behind a tiny ops table.
- * The unix-socket one is here; a libxenvchan one fits beside it:
+ * The unix-socket one is here; the libxenvchan one (ctl_transport_vchan.c) maps:
  *
  *   read/write  libxenvchan_read()/libxenvchan_write() on a nonblocking vchan
  *               (ctrl->blocking = 0), mapping 0 to -EAGAIN and a closed
@@ -10,9 +10,10 @@
  *               fd is readable, before reading or writing;
  *   out_events  POLLIN: a vchan reports room to write as an event on its one fd.
  *
- * A vchan server has a single peer, so it is not a listener: vifwalld would create
- * the vchan (libxenvchan_server_init(), dom0 only) and hand it to
- * app_ctl_server_add_transport(), making a fresh one when that connection ends.
+ * A vchan server has a single peer, so it is not a listener: vifwalld creates the
+ * vchan (ctl_transport_vchan.c, dom0 only) and hands it to
+ * app_ctl_server_add_transport(), making a fresh one when that connection ends
+ * (daemon_vchan.c).
  */
 #ifndef VIFWALL_APPLIANCE_CTL_TRANSPORT_H
 #define VIFWALL_APPLIANCE_CTL_TRANSPORT_H
