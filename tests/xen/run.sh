@@ -126,13 +126,16 @@ trap 'kill "$qpid" 2>/dev/null' EXIT
 declare -A seen=()
 marks=("xen:(XEN) Xen version" "dom0-kernel:VWT-T dom0-kernel" "dom0:VWT-T dom0-up"
        "appliance:VWT-T appliance-up" "guest:VWT-T first-forwarded" "end:VWT-END")
-t0=$SECONDS timed_out=0
-while kill -0 "$qpid" 2>/dev/null; do
+scan_marks() {
 	for m in "${marks[@]}"; do
 		k=${m%%:*}
 		[ -n "${seen[$k]:-}" ] && continue
 		grep -qF "${m#*:}" "$log" 2>/dev/null && seen[$k]=$((SECONDS - t0))
 	done
+}
+t0=$SECONDS timed_out=0
+while kill -0 "$qpid" 2>/dev/null; do
+	scan_marks
 	# dom0 powers off after VWT-END; Xen with noreboot then halts but QEMU stays.
 	if [ -n "${seen[end]:-}" ] && grep -q "Hardware Dom0 shutdown\|Dom0 crashed" "$log"; then break; fi
 	if [ $((SECONDS - t0)) -ge "$timeout" ]; then timed_out=1; break; fi
@@ -140,6 +143,9 @@ while kill -0 "$qpid" 2>/dev/null; do
 done
 kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null
 trap - EXIT
+# QEMU may exit on its own between two polls (Xen halting after dom0 powers off):
+# the log's last lines still count.
+scan_marks
 wall=$((SECONDS - t0))
 rm -f "$out/dom0-initrd.cpio"
 
