@@ -13,8 +13,14 @@ $(BUILD)/bench/bench_classify: $(BUILD)/obj/tests/bench/bench_classify.o $(FILTE
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpcap -lpthread
 
-BENCH_BINS := $(BUILD)/bench/bench_acl $(BUILD)/bench/bench_classify
+# fwd_gen: the forwarding benchmark's frame generator and sink (tests/bench/forward.sh).
+$(BUILD)/bench/fwd_gen: $(BUILD)/obj/tests/bench/fwd_gen.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+BENCH_BINS := $(BUILD)/bench/bench_acl $(BUILD)/bench/bench_classify $(BUILD)/bench/fwd_gen
 
 bench: all $(BENCH_BINS)
 	tests/bench/run.sh $(BUILD)
+	tests/bench/forward.sh $(BUILD)
 .PHONY: bench
