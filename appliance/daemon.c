@@ -77,7 +77,13 @@ static int hotplug_start(struct app_daemon *d)
 int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logger *log,
 		     struct app_daemon **out)
 {
-	struct nb_bridge_config bc = {.log = log};
+	struct nb_bridge_config bc = {
+		.log = log,
+		.sw = {.max_entries = cfg->mac_table_entries,
+		       .max_age_ns = (uint64_t)cfg->mac_table_age_s * 1000000000u},
+		.burst = cfg->burst,
+	};
+	struct flt_ct_config ctc = {.max_entries = cfg->conntrack_entries};
 	struct app_daemon *d = calloc(1, sizeof(*d));
 	sigset_t sigs;
 	int rc;
@@ -93,7 +99,7 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		goto fail;
 	if ((rc = app_daemon_rules_remember(d, d->cfg->rules, d->cfg->rules)) < 0)
 		goto fail;
-	if ((rc = flt_ct_table_new(NULL, &d->ct)) < 0) {
+	if ((rc = flt_ct_table_new(&ctc, &d->ct)) < 0) {
 		flt_log(log, LOG_ERR, "cannot create the connection table: %s", strerror(-rc));
 		goto fail;
 	}

@@ -1,13 +1,14 @@
 /*
- * vifwalld's core, apart from main(): its configuration (from the command line now,
- * a file later), the setup of ports, rules and the bridge, and the loop that runs
- * until SIGTERM or SIGINT. main() only parses, starts, runs and frees.
+ * vifwalld's core, apart from main(): its configuration (the command line over
+ * /etc/vifwall/vifwalld.conf), the setup of ports, rules and the bridge, and the loop
+ * that runs until SIGTERM or SIGINT. main() only parses, starts, runs and frees.
  */
 #ifndef VIFWALL_APPLIANCE_DAEMON_H
 #define VIFWALL_APPLIANCE_DAEMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netback-bridge/antispoof.h"
 #include "netback-bridge/bridge.h"
@@ -15,9 +16,12 @@
 struct app_daemon_port {
 	char name[NB_IFNAMSIZ];
 	bool uplink;
+	signed char antispoof;	/* as written: -1 off, 1 on, 0 unsaid (on when ip is given) */
 	struct nb_antispoof as; /* as.enabled: anti-spoofing on */
 };
 
+/* Filled by the command line (daemon_args.c) over the configuration file
+ * (daemon_config.c, which also sets the defaults and prints it back). */
 struct app_daemon_config {
 	const char *rules;	    /* the nft ruleset file */
 	const char *ctl;	    /* control socket path, or NULL */
@@ -25,14 +29,25 @@ struct app_daemon_config {
 	struct nb_port_config port; /* every port's ring (--ring-blocks) */
 	unsigned nports;	    /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
+	/* Bounded tables: memory grows with these and nothing else. */
+	uint32_t mac_table_entries;  /* learning switch (rounded up to a power of two) */
+	uint32_t mac_table_age_s;    /* a learned MAC unused this long is forgotten */
+	uint32_t conntrack_entries;  /* connection tracker's pool */
+	uint32_t flow_cache_entries; /* per-flow verdict cache */
+	unsigned burst;		     /* frames per port per loop turn */
+	/* Where rules and ctl point when the configuration file set them. */
+	char rules_buf[4096], ctl_buf[108];
 };
 
 /*
- * Parse vifwalld's command line into @cfg:
- *   --rules FILE --uplink IFNAME [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]...
- *   [--ctl SOCKET] [--ring-blocks N] [-v]
- * Returns 0; 1 when --help or --version was asked and answered on stdout; -EINVAL
- * after printing what is wrong to stderr. @argv's strings must outlive @cfg.
+ * Fill @cfg from the configuration file (--config FILE, else /etc/vifwall/vifwalld.conf
+ * when it exists) and then vifwalld's command line, which overrides it:
+ *   [--config FILE] [--check-config] [--rules FILE] [--uplink IFNAME]
+ *   [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]... [--ctl SOCKET]
+ *   [--ring-blocks N] [-v]
+ * Returns 0; 1 when --help, --version or --check-config was asked and answered on
+ * stdout; -EINVAL after printing what is wrong to stderr (a file's errors name
+ * FILE:LINE). @argv's strings must outlive @cfg.
  */
 int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg);
 

@@ -3,7 +3,7 @@
  * together: parse the command line, block the signals the daemon reads from its
  * signalfd, start, run until SIGTERM/SIGINT, log the final counters, free.
  * Exit status: 0 after a clean stop, 1 when it could not start or the loop failed,
- * 2 for a bad command line.
+ * 2 for a bad command line or configuration file.
  */
 #include <signal.h>
 #include <stdio.h>

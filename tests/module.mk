@@ -20,14 +20,15 @@ $(BUILD)/tests/appliance/%: $(BUILD)/obj/tests/appliance/%.o $(TESTLIB_OBJS) $(A
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
 
 # Fuzz targets: clang + libFuzzer, with the filters/ sources (and the control
-# protocol parser, which has no main() and no I/O) compiled in directly.
+# protocol and configuration file parsers, which have no main()) compiled in directly.
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)"' \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) appliance/ctl_proto.c | deps-ok
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) appliance/ctl_proto.c \
+                 appliance/daemon_config.c | deps-ok
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
