@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "filters/packet.h"
+#include "netback-bridge/csum.h"
+
 struct tf {
 	uint8_t b[2048];
 	uint32_t len;
@@ -163,6 +166,26 @@ static inline void tf_nd(struct tf *f, uint8_t type, const char *target, uint8_t
 		tf_u8(f, opt_units);
 		tf_bytes(f, lla, 6);
 	}
+}
+
+/* Parse @f into @pkt and complete its TCP/UDP checksum (the builders leave it zero)
+ * or its ICMP one. Returns what flt_pkt_parse returned. */
+static inline int tf_finish(struct tf *f, struct flt_pkt *pkt)
+{
+	int rc = flt_pkt_parse(pkt, f->b, f->len);
+
+	if (rc != FLT_PKT_IP)
+		return rc;
+	if (pkt->l4proto == IPPROTO_ICMP) {
+		uint32_t n = flt_pkt_end(pkt) - pkt->th;
+		uint16_t c = (uint16_t)~nb_csum_fold(nb_csum_add(0, f->b + pkt->th, n));
+
+		f->b[pkt->th + 2] = (uint8_t)(c >> 8);
+		f->b[pkt->th + 3] = (uint8_t)c;
+	} else {
+		nb_csum_complete(pkt, f->b);
+	}
+	return rc;
 }
 
 #endif

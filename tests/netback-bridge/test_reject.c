@@ -29,16 +29,7 @@ static struct flt_verdict verdict(uint8_t type, uint8_t code)
 /* Parse @f; complete its TCP/UDP checksum (tf_* leave it zero), fix an ICMP one. */
 static void finish(struct tf *f, struct flt_pkt *pkt)
 {
-	assert_int_equal(flt_pkt_parse(pkt, f->b, f->len), FLT_PKT_IP);
-	if (pkt->l4proto == IPPROTO_ICMP) {
-		uint32_t n = flt_pkt_end(pkt) - pkt->th;
-		uint16_t c = (uint16_t)~nb_csum_fold(nb_csum_add(0, f->b + pkt->th, n));
-
-		f->b[pkt->th + 2] = (uint8_t)(c >> 8);
-		f->b[pkt->th + 3] = (uint8_t)c;
-	} else {
-		nb_csum_complete(pkt, f->b);
-	}
+	assert_int_equal(tf_finish(f, pkt), FLT_PKT_IP);
 }
 
 /* The answer parses, comes back to @guest from @peer, and every checksum in it holds
