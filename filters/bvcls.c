@@ -206,6 +206,14 @@ static int build_index(struct cdim *cd, size_t *mem)
 		cd->top[t] = find_interval(cd->bounds, 0, cd->nint, (flt_u128)t << shift);
 	cd->top[65536] = cd->nint - 1;
 	*mem += 65537 * sizeof(uint32_t) + cd->nint * sizeof(flt_u128);
+	if (cd->width <= 4) {
+		cd->b32 = malloc(cd->nint * sizeof(uint32_t));
+		if (!cd->b32)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < cd->nint; i++)
+			cd->b32[i] = (uint32_t)cd->bounds[i];
+		*mem += cd->nint * sizeof(uint32_t);
+	}
 	return 0;
 }
 
@@ -278,8 +286,41 @@ static int sweep(const struct flt_bvcls_builder *b, const struct cdim *cd, const
 	return 0;
 }
 
+/* Bits set in @x, without a libgcc call on CPUs the baseline ABI gives no popcnt. */
+static inline uint32_t ones(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The records of a sparse dimension's intervals (srec in struct cdim). */
+static int build_srec(struct cdim *cd, uint32_t nsum, uint32_t stride)
+{
+	cd->srec = calloc((size_t)(cd->nint + 1) * stride + 1, sizeof(uint64_t));
+	if (!cd->srec)
+		return -ENOMEM;
+	for (uint32_t iv = 0; iv <= cd->nint; iv++) {
+		uint64_t *rec = cd->srec + (size_t)iv * stride;
+		uint32_t *pre = (uint32_t *)(rec + nsum), at = cd->eoff[iv];
+
+		for (uint32_t s = 0; s < nsum; s++) {
+			rec[s] = cd->own[(size_t)iv * nsum + s];
+			pre[s] = at;
+			at += ones(rec[s]);
+		}
+	}
+	free(cd->eoff);
+	free(cd->own);
+	free(cd->sum); /* the records say more */
+	cd->eoff = NULL;
+	cd->own = cd->sum = NULL;
+	return 0;
+}
+
 static int build_vectors(const struct flt_bvcls_builder *b, const struct bdim *bd, struct cdim *cd,
-			 uint32_t nwords, uint32_t nsum, size_t *mem)
+			 uint32_t nwords, uint32_t nsum, uint32_t sstride, size_t *mem)
 {
 	size_t nev = 2 * bd->nranges, e = 0, entries = 0;
 	struct event *ev = malloc((nev ? nev : 1) * sizeof(*ev));
@@ -319,19 +360,19 @@ static int build_vectors(const struct flt_bvcls_builder *b, const struct bdim *b
 			goto out;
 		rc = sweep(b, cd, ev, e, nwords, nsum, base, NULL, cd->sum, cd->eoff, cd->own,
 			   cd->eb, &entries);
+		if (rc == 0)
+			rc = build_srec(cd, nsum, sstride);
 		cd->bv = base;
 		base = NULL;
-		*mem += (cd->nint + 2) * sizeof(uint32_t) + entries * 8 + nwords * 8 +
-			(size_t)(cd->nint + 1) * nsum * 8;
+		*mem += entries * 8 + nwords * 8 + (size_t)(cd->nint + 1) * sstride * 8;
 	} else {
 		cd->bv = calloc((size_t)(cd->nint + 1) * nwords + 1, sizeof(uint64_t));
 		if (!cd->bv)
 			goto out;
 		rc = sweep(b, cd, ev, e, nwords, nsum, base, cd->bv, cd->sum, NULL, NULL, NULL,
 			   &entries);
-		*mem += (size_t)(cd->nint + 1) * nwords * sizeof(uint64_t);
+		*mem += (size_t)(cd->nint + 1) * (nwords + nsum) * sizeof(uint64_t);
 	}
-	*mem += (size_t)(cd->nint + 1) * nsum * sizeof(uint64_t);
 out:
 	free(ev);
 	free(base);
@@ -349,6 +390,7 @@ int flt_bvcls_build(const struct flt_bvcls_builder *b, struct flt_bvcls **out)
 	c->nrules = b->nrules;
 	c->nwords = (b->nrules + 63) / 64;
 	c->nsum = (c->nwords + 63) / 64;
+	c->sstride = c->nsum + (c->nsum + 1) / 2;
 	c->memory = sizeof(*c);
 	for (unsigned d = 0; d < b->ndims; d++) {
 		struct cdim *cd = &c->dims[d];
@@ -356,7 +398,8 @@ int flt_bvcls_build(const struct flt_bvcls_builder *b, struct flt_bvcls **out)
 		cd->width = b->dims[d].width;
 		if ((rc = build_bounds(&b->dims[d], cd)) < 0 ||
 		    (rc = build_index(cd, &c->memory)) < 0 ||
-		    (rc = build_vectors(b, &b->dims[d], cd, c->nwords, c->nsum, &c->memory)) < 0)
+		    (rc = build_vectors(b, &b->dims[d], cd, c->nwords, c->nsum, c->sstride,
+					    &c->memory)) < 0)
 			goto fail;
 	}
 	rc = flt_bvcls_fold(c);
@@ -380,6 +423,8 @@ void flt_bvcls_free(struct flt_bvcls *c)
 		free(c->dims[d].bv);
 		free(c->dims[d].sum);
 		free(c->dims[d].eoff);
+		free(c->dims[d].b32);
+		free(c->dims[d].srec);
 		free(c->dims[d].own);
 		free(c->dims[d].eb);
 	}
@@ -388,12 +433,30 @@ void flt_bvcls_free(struct flt_bvcls *c)
 	free(c->cbv);
 	free(c->csum);
 	free(c->wsum);
+	free(c->xsum);
+	free(c->crec);
 	free(c);
 }
 
 size_t flt_bvcls_memory(const struct flt_bvcls *c)
 {
 	return c->memory;
+}
+
+/* Interval holding @v among 32-bit bounds: the last bound <= v in [lo, hi), without
+ * branches the packet's value would make unpredictable. */
+static inline uint32_t find_interval32(const uint32_t *b, uint32_t lo, uint32_t hi, uint32_t v)
+{
+	const uint32_t *p = b + lo;
+	uint32_t n = hi - lo;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		p = p[half] <= v ? p + half : p;
+		n -= half;
+	}
+	return (uint32_t)(p - b);
 }
 
 void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key,
@@ -412,11 +475,12 @@ void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key
 		} else {
 			/* The top 16 bits narrow the search to the intervals that prefix spans. */
 			uint32_t t = (uint32_t)(v >> (8 * cd->width - 16)) & 0xffff;
-			uint32_t hi = cd->top[t + 1] + 1;
+			uint32_t lo = cd->top[t], hi = cd->top[t + 1] + 1;
 
 			if (hi > cd->nint)
 				hi = cd->nint;
-			pos->iv[d] = find_interval(cd->bounds, cd->top[t], hi, v);
+			pos->iv[d] = cd->b32 ? find_interval32(cd->b32, lo, hi, (uint32_t)v)
+					     : find_interval(cd->bounds, lo, hi, v);
 		}
 	}
 	for (unsigned k = 0; k < c->nfold; k++) {
@@ -427,90 +491,87 @@ void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key
 	pos->cls = cls;
 }
 
+/* A sparse dimension at one interval, as a lookup reads it. */
+struct sview {
+	const uint64_t *base, *own, *eb;
+	const uint32_t *pre;
+	const uint64_t *xsum; /* in the class record */
+};
+
 /* A sparse dimension's bits for word @wi: its base word, plus the interval's own entry
- * for that word if it has one; the entry's index is the number of entries before it,
- * counted in the interval's "own" bitmap. */
-/* Bits set in @x, without a libgcc call on CPUs the baseline ABI gives no popcnt. */
-static inline uint32_t ones(uint64_t x)
+ * for that word if it has one; the entry's index is pre[] of its summary word plus the
+ * entries before it in that word of the interval's "own" bitmap. */
+static inline uint64_t sparse_word(const struct sview *v, uint32_t wi)
 {
-	x = x - ((x >> 1) & 0x5555555555555555ull);
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (uint32_t)((x * 0x0101010101010101ull) >> 56);
-}
+	uint64_t x = v->base[wi], bit = 1ull << (wi % 64), own = v->own[wi / 64];
 
-static inline uint64_t sparse_word(const struct cdim *cd, const uint64_t *own, const uint64_t *eb,
-				   uint32_t wi)
-{
-	uint64_t x = cd->bv[wi], bit = 1ull << (wi % 64);
-	uint32_t s = wi / 64, rank = 0;
-
-	if (!(own[s] & bit))
+	if (!(own & bit))
 		return x;
-	for (uint32_t t = 0; t < s; t++)
-		rank += ones(own[t]);
-	rank += ones(own[s] & (bit - 1));
-	return x | eb[rank];
+	return x | v->eb[v->pre[wi / 64] + ones(own & (bit - 1))];
 }
 
 uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from)
 {
-	const uint64_t *bv[FLT_BVCLS_MAX_DIMS + 1], *sum[FLT_BVCLS_MAX_DIMS + 1];
-	const uint64_t *own[FLT_BVCLS_MAX_DIMS + 1], *eb[FLT_BVCLS_MAX_DIMS + 1];
-	const struct cdim *sd[FLT_BVCLS_MAX_DIMS + 1];
-	const uint64_t *wsum = NULL;
-	uint32_t w0 = from / 64;
-	unsigned n = 0;
+	const uint64_t *dv[FLT_BVCLS_MAX_DIMS + 1], *dsum[FLT_BVCLS_MAX_DIMS];
+	struct sview sv[FLT_BVCLS_MAX_DIMS];
+	const uint64_t *rec, *cbv = NULL;
+	uint32_t w0 = from / 64, nsum = c->nsum;
+	unsigned nd = 0, ns = 0;
 
 	if (from >= c->nrules)
 		return FLT_BVCLS_NONE;
-	if (c->wild)
-		wsum = c->wsum + (size_t)(c->nfold ? pos->cls : 0) * c->nsum;
-	if (c->nfold) { /* the class first: the most selective, and cached */
-		bv[n] = c->cbv + (size_t)pos->cls * c->nwords;
-		sum[n++] = c->csum + (size_t)pos->cls * c->nsum;
-	}
+	rec = c->crec + (size_t)(c->nfold ? pos->cls : 0) * c->crstride;
+	if (c->nfold) /* the class first: the most selective, and cached */
+		cbv = c->cbv + (size_t)pos->cls * c->nwords;
 	for (unsigned k = 0; k < c->nand; k++) {
 		const struct cdim *cd = &c->dims[c->and_dims[k]];
-		uint32_t iv = pos->iv[c->and_dims[k]];
+		size_t iv = pos->iv[c->and_dims[k]];
 
-		sum[n] = cd->sum + (size_t)iv * c->nsum;
 		if (cd->sparse) {
-			bv[n] = NULL;
-			sd[n] = cd;
-			own[n] = cd->own + (size_t)iv * c->nsum;
-			eb[n] = cd->eb + cd->eoff[iv];
+			sv[ns].base = cd->bv;
+			sv[ns].own = cd->srec + iv * c->sstride;
+			sv[ns].pre = (const uint32_t *)(sv[ns].own + nsum);
+			sv[ns].eb = cd->eb;
+			sv[ns].xsum = rec + (2 + ns) * nsum;
+			ns++;
 		} else {
-			bv[n] = cd->bv + (size_t)iv * c->nwords;
+			dsum[nd] = cd->sum + iv * nsum;
+			dv[nd++] = cd->bv + iv * c->nwords;
 		}
-		n++;
 	}
-	for (uint32_t s = w0 / 64; s < c->nsum; s++) {
-		uint64_t sm = ~0ull;
+	for (uint32_t s = w0 / 64; s < nsum; s++) {
+		uint64_t sm = rec[s];
 
-		for (unsigned d = 0; d < n; d++)
-			sm &= sum[d][s];
-		if (wsum) {
-			uint64_t t = wsum[s];
+		for (unsigned d = 0; d < nd; d++)
+			sm &= dsum[d][s];
+		if (ns) {
+			/* see xsum in bvcls_internal.h */
+			uint64_t t = rec[nsum + s], any = 0, two = 0;
 
-			for (unsigned d = 0; d < n; d++)
-				if (!bv[d])
-					t |= own[d][s];
-			sm &= t;
+			for (unsigned j = 0; j < ns; j++) {
+				uint64_t o = sv[j].own[s];
+
+				t |= o & sv[j].xsum[s];
+				two |= any & o;
+				any |= o;
+			}
+			sm &= t | two;
 		}
 		if (s == w0 / 64)
 			sm &= ~0ull << (w0 % 64);
 		while (sm) {
 			uint32_t wi = s * 64 + (uint32_t)__builtin_ctzll(sm);
-			uint64_t w = ~0ull;
+			uint64_t w = cbv ? cbv[wi] : ~0ull;
 
-			for (unsigned d = 0; d < n && w; d++)
-				w &= bv[d] ? bv[d][wi] : sparse_word(sd[d], own[d], eb[d], wi);
+			sm &= sm - 1;
+			for (unsigned d = 0; d < nd; d++)
+				w &= dv[d][wi];
 			if (wi == w0)
 				w &= ~0ull << (from % 64);
+			for (unsigned j = 0; j < ns && w; j++)
+				w &= sparse_word(&sv[j], wi);
 			if (w)
 				return wi * 64 + (uint32_t)__builtin_ctzll(w);
-			sm &= sm - 1;
 		}
 	}
 	return FLT_BVCLS_NONE;

@@ -121,17 +121,67 @@ static int wild_summaries(struct flt_bvcls *c)
 	c->wsum = calloc((size_t)n * c->nsum + 1, sizeof(uint64_t));
 	if (!c->wsum)
 		return -ENOMEM;
+	for (unsigned d = 0; d < c->ndims; d++)
+		c->nsparse += c->dims[d].sparse;
+	c->xsum = calloc((size_t)c->nsparse * n * c->nsum + 1, sizeof(uint64_t));
+	if (!c->xsum)
+		return -ENOMEM;
 	for (uint32_t k = 0; k < n; k++)
 		for (uint32_t w = 0; w < c->nwords; w++) {
-			uint64_t x = c->nfold ? c->cbv[(size_t)k * c->nwords + w] : ~0ull;
+			uint64_t cw = c->nfold ? c->cbv[(size_t)k * c->nwords + w] : ~0ull, x = cw;
+			size_t at = (size_t)k * c->nsum + w / 64;
+			unsigned j = 0;
 
 			for (unsigned d = 0; d < c->ndims && x; d++)
 				if (c->dims[d].sparse)
 					x &= c->dims[d].bv[w];
 			if (x)
-				c->wsum[(size_t)k * c->nsum + w / 64] |= 1ull << (w % 64);
+				c->wsum[at] |= 1ull << (w % 64);
+			/* and_dims lists the sparse dimensions in dimension order */
+			for (unsigned d = 0; d < c->ndims; d++) {
+				if (!c->dims[d].sparse)
+					continue;
+				x = cw;
+				for (unsigned e = 0; e < c->ndims && x; e++)
+					if (e != d && c->dims[e].sparse)
+						x &= c->dims[e].bv[w];
+				if (x)
+					c->xsum[(size_t)j * n * c->nsum + at] |= 1ull << (w % 64);
+				j++;
+			}
 		}
-	c->memory += (size_t)n * c->nsum * sizeof(uint64_t);
+	c->memory += (size_t)(1 + c->nsparse) * n * c->nsum * sizeof(uint64_t);
+	return 0;
+}
+
+/* Gather what a lookup reads of its class into one record per class (crec). */
+static int class_records(struct flt_bvcls *c)
+{
+	uint32_t n = c->nfold ? c->ncls : 1, ns = c->nsum;
+
+	c->crstride = (2 + c->nsparse) * ns;
+	c->crec = calloc((size_t)n * c->crstride + 1, sizeof(uint64_t));
+	if (!c->crec)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t *rec = c->crec + (size_t)k * c->crstride;
+
+		for (uint32_t s = 0; s < ns; s++) {
+			rec[s] = c->nfold ? c->csum[(size_t)k * ns + s] : ~0ull;
+			rec[ns + s] = c->wild ? c->wsum[(size_t)k * ns + s] : ~0ull;
+			for (unsigned j = 0; j < c->nsparse; j++)
+				rec[(2 + j) * ns + s] = c->xsum[((size_t)j * n + k) * ns + s];
+		}
+	}
+	if (c->nfold)
+		c->memory -= (size_t)n * ns * sizeof(uint64_t);
+	if (c->wild)
+		c->memory -= (size_t)(1 + c->nsparse) * n * ns * sizeof(uint64_t);
+	c->memory += (size_t)n * c->crstride * sizeof(uint64_t);
+	free(c->csum);
+	free(c->wsum);
+	free(c->xsum);
+	c->csum = c->wsum = c->xsum = NULL;
 	return 0;
 }
 
@@ -201,6 +251,8 @@ int flt_bvcls_fold(struct flt_bvcls *c)
 		c->memory += (size_t)ncv * (c->nwords + c->nsum) * sizeof(uint64_t);
 	}
 	rc = wild_summaries(c);
+	if (rc == 0)
+		rc = class_records(c);
 out:
 	free(cv);
 	return rc;

@@ -28,10 +28,15 @@ struct cdim {
 	uint32_t *direct; /* width <= 2: value -> interval */
 	uint32_t *top;	  /* width > 2: 65537 entries, top 16 bits -> first interval */
 	uint64_t *bv;	  /* dense: (nint + 1) x nwords; sparse: the base vector */
-	uint64_t *sum;	  /* (nint + 1) x nsum: words where base | own bits are nonzero */
-	uint32_t *eoff;	  /* sparse: nint + 2 offsets into eb, per interval */
-	uint64_t *own;	  /* sparse: (nint + 1) x nsum: words with an entry */
-	uint64_t *eb;	  /* sparse: the entries' bits, by interval then word */
+	uint64_t *sum;	  /* dense: (nint + 1) x nsum: words where the vector is nonzero */
+	uint32_t *b32;	  /* width 3 or 4: the bounds again, as 32-bit words (cheaper search) */
+	uint32_t *eoff;	  /* sparse, while building: nint + 2 offsets into eb, per interval */
+	uint64_t *own;	  /* sparse, while building: (nint + 1) x nsum: words with an entry */
+	/* Sparse: per interval one record of sstride words, read together at lookup:
+	 * own[nsum], then (as uint32_t) pre[nsum], the index in eb of the interval's first
+	 * entry of each summary word, so an entry is found with one popcount. */
+	uint64_t *srec;
+	uint64_t *eb; /* sparse: the entries' bits, by interval then word */
 };
 
 /*
@@ -43,6 +48,7 @@ struct cdim {
 struct flt_bvcls {
 	unsigned ndims;
 	uint32_t nrules, nwords, nsum;
+	uint32_t sstride; /* words of a sparse interval's record (srec) */
 	struct cdim dims[FLT_BVCLS_MAX_DIMS];
 	unsigned nfold;			    /* dimensions folded into the class */
 	uint8_t fold[FLT_BVCLS_MAX_DIMS];   /* which, in folding order */
@@ -57,6 +63,17 @@ struct flt_bvcls {
 	 * skips far more words than the per-dimension summaries (bases are dense). */
 	bool wild;
 	uint64_t *wsum;
+	/* And per sparse dimension j (in and_dims order), per class: the words where the
+	 * class AND every other sparse dimension's base is nonzero. A word holding a match
+	 * through j's own entry alone is among those and has an entry of j, so a lookup
+	 * visits (wsum | own_j & xsum_j | own_j & own_k) instead of (wsum | own_j). */
+	unsigned nsparse;
+	uint64_t *xsum; /* nsparse x classes x nsum */
+	/* What a lookup reads of its class, in one place: per class (one without a fold)
+	 * crstride words: csum (all ones without a fold), wsum, then xsum of each sparse
+	 * dimension, nsum words each. */
+	uint32_t crstride;
+	uint64_t *crec;
 	size_t memory;
 };
 

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,21 @@
 
 struct fp_run_dim {
 	uint8_t width, nprog, reg;
+	/* A plain payload load or meta nfproto/l4proto (no transform) is read straight
+	 * from the packet, as payload_eval and meta_eval read it, instead of through the
+	 * expression. */
+	uint8_t direct, offset; /* enum fp_direct; offset: of the payload */
 	const struct flt_expr *prog[FP_MAX_PROG];
 	const struct flt_expr *narrow;
+};
+
+enum fp_direct {
+	FP_RUN_PROG = 0, /* run prog */
+	FP_RUN_LL,	 /* payload, NFT_PAYLOAD_LL_HEADER */
+	FP_RUN_NH,	 /* payload, NFT_PAYLOAD_NETWORK_HEADER */
+	FP_RUN_TH,	 /* payload, NFT_PAYLOAD_TRANSPORT_HEADER */
+	FP_RUN_NFPROTO,	 /* meta nfproto */
+	FP_RUN_L4PROTO,	 /* meta l4proto */
 };
 
 struct fp_chain {
@@ -47,6 +61,33 @@ static int by_uses(const void *a, const void *b, void *arg)
 	if (d[x].uses != d[y].uses)
 		return d[x].uses > d[y].uses ? -1 : 1;
 	return x < y ? -1 : x > y;
+}
+
+/* Can @rd be read straight from the packet (fp_run_dim.direct)? */
+static void direct_read(struct fp_run_dim *rd)
+{
+	struct flt_expr_desc d;
+
+	rd->direct = FP_RUN_PROG;
+	if (rd->nprog != 1)
+		return;
+	memset(&d, 0, sizeof(d));
+	rd->prog[0]->ops->describe(rd->prog[0], &d);
+	if (d.kind != FLT_XK_LOAD || d.dlen != rd->width || d.dreg != rd->reg)
+		return;
+	if (d.src == FLT_XS_META && d.dlen == 1 && d.key == NFT_META_NFPROTO)
+		rd->direct = FP_RUN_NFPROTO;
+	if (d.src == FLT_XS_META && d.dlen == 1 && d.key == NFT_META_L4PROTO)
+		rd->direct = FP_RUN_L4PROTO;
+	if (d.src != FLT_XS_PAYLOAD || d.arg < 0 || d.arg > 255)
+		return;
+	rd->offset = (uint8_t)d.arg;
+	if (d.key == NFT_PAYLOAD_LL_HEADER)
+		rd->direct = FP_RUN_LL;
+	if (d.key == NFT_PAYLOAD_NETWORK_HEADER)
+		rd->direct = FP_RUN_NH;
+	if (d.key == NFT_PAYLOAD_TRANSPORT_HEADER)
+		rd->direct = FP_RUN_TH;
 }
 
 static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
@@ -80,6 +121,7 @@ static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
 		memcpy(rd->prog, d->prog, sizeof(rd->prog));
 		/* Only a merged dimension can be cut short inside its width. */
 		rd->narrow = d->min_len < d->width ? d->narrow : NULL;
+		direct_read(rd);
 		widths[nd] = d->width;
 		map[order[i]] = (int32_t)nd++;
 	}
@@ -194,8 +236,38 @@ void flt_fast_get_stats(const struct flt_fast *f, struct flt_fast_stats *st)
  * dimension would have worked (the classifier cannot answer exactly). */
 static int dim_value(const struct fp_run_dim *d, const struct flt_pktctx *pc, flt_u128 *v)
 {
+	const struct flt_pkt *pkt = pc->pkt;
 	struct flt_regs r;
 
+	if (d->direct) {
+		/* payload_eval's and meta_eval's checks, without the register round trip. */
+		const uint8_t *src = NULL;
+
+		switch (d->direct) {
+		case FP_RUN_NFPROTO:
+			*v = pkt->nfproto;
+			return 1;
+		case FP_RUN_L4PROTO:
+			*v = pkt->l4proto;
+			return (pkt->flags & FLT_PKT_F_L4) != 0;
+		case FP_RUN_LL:
+			src = flt_pkt_ptr(pkt, d->offset, d->width);
+			break;
+		case FP_RUN_NH:
+			src = flt_pkt_ptr(pkt, (uint32_t)pkt->nh + d->offset, d->width);
+			break;
+		default:
+			if ((pkt->flags & FLT_PKT_F_L4) && !pkt->fragoff)
+				src = flt_pkt_ptr(pkt, pkt->th + d->offset, d->width);
+			break;
+		}
+		if (src) {
+			*v = flt_bvcls_value(src, d->width);
+			return 1;
+		}
+		if (!d->narrow)
+			return 0;
+	}
 	r.verdict.code = FLT_NFT_CONTINUE;
 	r.mark = pc->hi->mark;
 	for (unsigned i = 0; i < d->nprog; i++) {
