@@ -69,52 +69,16 @@ done
 check "vifwalld starts with ruleset A" test -S "$ctl"
 vw() { "$cli" --ctl "$ctl" "$@"; }
 
-# The stream's two ends. The sender writes a seeded pseudo-random stream, paced, until
-# STOPFILE appears; each end writes "BYTES SHA256" when done. The receiver also
-# keeps BYTES current in PROGRESS so a stall can be seen.
-cat >"$tmp/stream.py" <<'PY'
-import hashlib, os, random, socket, sys, time
-role = sys.argv[1]
-if role == "recv":
-    out, progress = sys.argv[2], sys.argv[3]
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("10.0.0.1", 5001)); s.listen(1)
-    c, _ = s.accept()
-    h, n, last = hashlib.sha256(), 0, 0.0
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        h.update(b); n += len(b)
-        if time.monotonic() - last > 0.05:
-            with open(progress + ".tmp", "w") as f: f.write("%d\n" % n)
-            os.replace(progress + ".tmp", progress); last = time.monotonic()
-    with open(progress + ".tmp", "w") as f: f.write("%d\n" % n)
-    os.replace(progress + ".tmp", progress)
-    open(out, "w").write("%d %s\n" % (n, h.hexdigest()))
-else:
-    out, stop, rate = sys.argv[2], sys.argv[3], float(sys.argv[4])
-    c = socket.create_connection(("10.0.0.1", 5001), timeout=30)
-    rnd, h, n, t0 = random.Random(1), hashlib.sha256(), 0, time.monotonic()
-    while not os.path.exists(stop):
-        b = rnd.randbytes(16384)
-        c.sendall(b); h.update(b); n += len(b)
-        ahead = n / rate - (time.monotonic() - t0)
-        if ahead > 0:
-            time.sleep(ahead)
-    c.shutdown(socket.SHUT_WR)
-    c.recv(1)
-    c.close()
-    open(out, "w").write("%d %s\n" % (n, h.hexdigest()))
-PY
+# The stream's two ends: tests/lib/stream.py.
+stream=$top/tests/lib/stream.py
 # stream_start TAG RATE: start both ends; stream_stop TAG: stop the sender, wait both.
 stream_start() {
 	rm -f "$tmp/$1".*
-	nsx up "$py" "$tmp/stream.py" recv "$tmp/$1.recv" "$tmp/$1.progress" &
+	nsx up "$py" "$stream" recv 10.0.0.1 5001 "$tmp/$1.recv" "$tmp/$1.progress" &
 	rpid=$!
 	bg_track $rpid
 	sleep 0.5
-	nsx g1 "$py" "$tmp/stream.py" send "$tmp/$1.send" "$tmp/$1.stop" "$2" &
+	nsx g1 "$py" "$stream" send 10.0.0.1 5001 "$tmp/$1.send" "$tmp/$1.stop" "$2" &
 	spid=$!
 	bg_track $spid
 }
