@@ -166,8 +166,23 @@ diag "vifwalld ports: $(ports)"
 watches() { xenstore-control quota "$aid" 2>/dev/null | sed -n 's/.*watches *: *\([0-9]*\).*/\1/p'; }
 w0=$(watches)
 np0=$(ports | wc -w)
+# web1 keeps ~1.3 MB of guest memory per cycle (its own kernel, not the appliance):
+# every REBOOT_EVERY cycles it is destroyed and created again (one more detach and
+# attach for the appliance, with a fresh guest kernel), so 200 cycles fit in 96 MB.
+REBOOT_EVERY=15
+reboots=0
 n=0 fails=0 tc=$(now)
 while [ $n -lt "${CYCLES:-0}" ]; do
+	if [ $n -gt 0 ] && [ $((n % REBOOT_EVERY)) = 0 ]; then
+		$XL destroy web1
+		no_web1() { [ "$(count web1)" = 0 ]; }
+		wait_for 20 no_web1 || fails=$((fails + 1))
+		$XL create /tmp/web1.cfg >/tmp/xl-web1.log 2>&1 || fails=$((fails + 1))
+		gid1=$($XL domid web1 2>/dev/null)
+		wait_for 60 sh -c "[ \"\$(xenstore-read /local/domain/$aid/backend/vif/$gid1/0/state 2>/dev/null)\" = 4 ]" ||
+			{ fails=$((fails + 1)); diag "cycle $n: web1 (domain $gid1) did not connect after its reboot"; }
+		reboots=$((reboots + 1))
+	fi
 	for op in detach attach; do
 		if [ $op = detach ]; then
 			$XL network-detach web1 "$($XL network-list web1 | awk 'NR==2 {print $1}')" >/tmp/xl-cycle.log 2>&1
@@ -186,8 +201,8 @@ if [ "${CYCLES:-0}" -gt 0 ]; then
 	wait_for 20 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -cx web1)\" = 1 ]"
 	nb=$(xenstore-list /local/domain/$aid/backend/vif/$gid1 2>/dev/null | wc -l)
 	np=$(ports | wc -w)
-	diag "after $CYCLES detach/attach cycles ($fails xl failures): ports '$(ports)', web1 backend dirs $nb, vifs in xl: $($XL network-list web1 | tail -n +2 | wc -l)"
-	check "$CYCLES network-detach/attach cycles without an xl failure" [ $fails = 0 ]
+	diag "after $CYCLES detach/attach cycles and $reboots reboots of web1 ($fails failures): ports '$(ports)', web1 backend dirs $nb, vifs in xl: $($XL network-list web1 | tail -n +2 | wc -l)"
+	check "$CYCLES network-detach/attach cycles ($reboots guest reboots among them) without an xl failure" [ $fails = 0 ]
 	clean() { [ "$np" = "$np0" ] && [ "$nb" = 1 ] && [ "$(count web1)" = 1 ]; }
 	check "after $CYCLES cycles: the same ports as before ($np0: uplink web1 web2) and one backend directory for web1" clean
 	w1=$(watches)
