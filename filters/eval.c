@@ -19,6 +19,7 @@
  * and verdicts are handled by the same code for both.
  */
 #include "filters/fastpath.h"
+#include "filters/flowcache.h"
 #include "filters/ruleset_internal.h"
 
 struct jump_frame {
@@ -38,6 +39,8 @@ static inline bool rule_run(const struct flt_rule *r, uint32_t start, struct flt
 		const struct flt_expr *e = r->exprs[i];
 
 		e->ops->eval(e, regs, pc);
+		if (__builtin_expect(pc->trace != NULL, 0))
+			flt_fc_trace_note(pc->trace, e);
 		if (regs->verdict.code != FLT_NFT_CONTINUE)
 			break;
 	}

@@ -23,6 +23,7 @@
 struct nftnl_expr;
 struct flt_ct_pkt;
 struct flt_ruleset;
+struct flt_fc_trace;
 
 /* The kernel's verdict codes (linux/netfilter.h, nf_tables.h), as they sit in the
  * verdict register. */
@@ -67,6 +68,8 @@ struct flt_pktctx {
 	const struct flt_pkt *pkt;
 	const struct flt_hookinfo *hi;
 	const struct flt_ct_pkt *cp; /* conntrack's view; NULL when the ruleset has no ct */
+	struct flt_fc_trace *trace;  /* a flow cache miss recording its walk (flowcache.h);
+					NULL otherwise */
 };
 
 struct flt_expr;

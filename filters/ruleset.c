@@ -3,7 +3,7 @@
  * the file in a private namespace (netns_load.c), we dump what it accepted (rule_dump.c,
  * set*.c), pair rules with their lines in the file (source.c), compile (compile.c),
  * and close the namespace. Also the non-IP policy and conntrack around the chains
- * in flt_classify.
+ * in flt_classify (and flt_classify_fc, the same through the flow cache).
  */
 #define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "filters/conntrack.h"
 #include "filters/fastpath.h"
+#include "filters/flowcache.h"
 #include "filters/netns_load.h"
 #include "filters/rule_dump.h"
 #include "filters/ruleset_internal.h"
@@ -307,8 +308,25 @@ bool flt_ruleset_uses_ct(const struct flt_ruleset *rs)
 	return rs->uses_ct;
 }
 
+/* The chain walk, through the flow cache when there is one. */
+static inline void hook_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+			     struct flt_verdict *v)
+{
+	if (fc)
+		flt_fc_eval(fc, pc, v);
+	else
+		flt_eval_hook(pc, v);
+}
+
 void flt_classify(const struct flt_ruleset *rs, struct flt_ct_table *ct, const struct flt_pkt *pkt,
 		  const struct flt_hookinfo *hi, struct flt_verdict *v)
+{
+	flt_classify_fc(rs, ct, NULL, pkt, hi, v);
+}
+
+void flt_classify_fc(const struct flt_ruleset *rs, struct flt_ct_table *ct,
+		     struct flt_flowcache *fc, const struct flt_pkt *pkt,
+		     const struct flt_hookinfo *hi, struct flt_verdict *v)
 {
 	struct flt_pktctx pc = {.rs = rs, .pkt = pkt, .hi = hi};
 	struct flt_ct_pkt cp;
@@ -322,7 +340,7 @@ void flt_classify(const struct flt_ruleset *rs, struct flt_ct_table *ct, const s
 		return;
 	}
 	if (!rs->uses_ct || !ct) {
-		flt_eval_hook(&pc, v);
+		hook_eval(fc, &pc, v);
 		return;
 	}
 	flt_ct_in(ct, pkt, hi->now_ns, &cp);
@@ -332,7 +350,7 @@ void flt_classify(const struct flt_ruleset *rs, struct flt_ct_table *ct, const s
 		v->code = FLT_DROP;
 	} else {
 		pc.cp = &cp;
-		flt_eval_hook(&pc, v);
+		hook_eval(fc, &pc, v);
 	}
 	flt_ct_confirm(ct, &cp, v->code == FLT_ACCEPT);
 }
