@@ -43,6 +43,7 @@ struct app_ctl_stream {
 	int64_t id;
 	app_ctl_stream_cancel_fn cancel;
 	void *cancel_arg;
+	int deferred; /* one plain reply owed (app_ctl_reply_defer), not a stream */
 };
 
 struct conn {
@@ -213,8 +214,11 @@ static void conn_dispatch(struct conn *c, struct app_ctl_msg *msg)
 
 	if (c->streaming) {
 		conn_queue_error(c, APP_CTL_REPLY, msg->id,
-				 "a stream is running on this connection: open another "
-				 "connection for other commands",
+				 c->stream.deferred
+					 ? "the previous command is still running on this "
+					   "connection: wait for its reply"
+					 : "a stream is running on this connection: open another "
+					   "connection for other commands",
 				 "busy");
 		return;
 	}
@@ -230,7 +234,9 @@ static void conn_dispatch(struct conn *c, struct app_ctl_msg *msg)
 	}
 	if (r.streamed) {
 		/* The ok reply is out already; a late failure can only end the stream. */
-		if (r.has_error && c->streaming)
+		if (r.has_error && c->streaming && c->stream.deferred)
+			app_ctl_deferred_finish(&c->stream, NULL, r.error);
+		else if (r.has_error && c->streaming)
 			app_ctl_stream_end(&c->stream, NULL, r.error);
 	} else {
 		reply_send(c, &r);
@@ -727,4 +733,40 @@ void app_ctl_stream_end(struct app_ctl_stream *stream, json_t *result, const cha
 	if (conn_queue_json(c, APP_CTL_END, 0, body, 0) < 0)
 		c->doomed = 1;
 	json_decref(body);
+}
+
+int app_ctl_reply_defer(struct app_ctl_reply *reply, app_ctl_stream_cancel_fn cancel,
+			void *cancel_arg, struct app_ctl_stream **out)
+{
+	struct conn *c = reply->conn;
+
+	if (reply->streamed || c->streaming)
+		return -EBUSY;
+	/* "streamed": conn_dispatch sends nothing now; "streaming": the busy guard and
+	 * the cancel call when the connection goes. */
+	reply->streamed = 1;
+	c->streaming = 1;
+	c->stream = (struct app_ctl_stream){.conn = c,
+					    .id = reply->id,
+					    .cancel = cancel,
+					    .cancel_arg = cancel_arg,
+					    .deferred = 1};
+	*out = &c->stream;
+	return 0;
+}
+
+void app_ctl_deferred_finish(struct app_ctl_stream *d, json_t *result, const char *error)
+{
+	struct conn *c = d->conn;
+	struct app_ctl_reply r = {.conn = c, .cmd = "deferred", .id = d->id, .result = result};
+
+	c->streaming = 0;
+	d->deferred = 0;
+	if (error) {
+		snprintf(r.error, sizeof(r.error), "%s", error);
+		r.has_error = 1;
+	}
+	if (!c->doomed)
+		reply_send(c, &r);
+	json_decref(r.result);
 }

@@ -159,4 +159,20 @@ int app_ctl_stream_write_json(struct app_ctl_stream *stream, const json_t *obj);
  */
 void app_ctl_stream_end(struct app_ctl_stream *stream, json_t *result, const char *error);
 
+/*
+ * Answer later: for a handler whose work finishes after it returns (a ruleset
+ * compiling in a thread, so the data plane never waits for it). Nothing is sent now;
+ * the client gets one ordinary reply, from app_ctl_deferred_finish(), and meanwhile
+ * other requests on its connection are told "busy". Keep *@out until then or until
+ * @cancel(@cancel_arg, d) says the client went away; after either the pointer is
+ * gone. The handler returns 0 after this succeeded. Returns 0, or -EBUSY when the
+ * reply is already streamed or deferred.
+ */
+int app_ctl_reply_defer(struct app_ctl_reply *reply, app_ctl_stream_cancel_fn cancel,
+			void *cancel_arg, struct app_ctl_stream **out);
+
+/* Send a deferred reply: @result (stolen; NULL gives JSON null), or @error when not
+ * NULL (then @result is released). */
+void app_ctl_deferred_finish(struct app_ctl_stream *d, json_t *result, const char *error);
+
 #endif

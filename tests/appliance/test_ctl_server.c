@@ -36,6 +36,10 @@ struct daemon {
 	struct app_ctl_stream *trace; /* a stream fed from the loop, as a trace would be */
 	int trace_sent;
 	int cancelled; /* atomic: the trace's client went away */
+	struct app_ctl_stream *slow; /* a deferred reply, finished from the loop */
+	json_t *slow_args;
+	int slow_ticks;
+	int slow_cancelled; /* atomic: the slow command's client went away */
 	int clients;   /* atomic: the server's client count, published by the loop */
 };
 
@@ -161,15 +165,53 @@ static int cmd_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
 	return app_ctl_reply_stream(reply, NULL, trace_cancel, dm, &dm->trace);
 }
 
+static void slow_cancel(void *arg, struct app_ctl_stream *d)
+{
+	struct daemon *dm = arg;
+
+	assert_ptr_equal(d, dm->slow);
+	dm->slow = NULL;
+	json_decref(dm->slow_args);
+	__atomic_store_n(&dm->slow_cancelled, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Like a ruleset load in a thread: the reply comes from the loop, 20 turns later;
+ * args.fail asks for an error reply. */
+static int cmd_slow(void *arg, json_t *args, struct app_ctl_reply *reply)
+{
+	struct daemon *dm = arg;
+	int rc;
+
+	if (dm->slow)
+		return app_ctl_reply_error(reply, "one slow command at a time in this test");
+	rc = app_ctl_reply_defer(reply, slow_cancel, dm, &dm->slow);
+	if (rc == 0) {
+		dm->slow_args = json_incref(args);
+		dm->slow_ticks = 0;
+	}
+	return rc;
+}
+
 static const struct app_ctl_command commands[] = {
-	{"echo", cmd_echo}, {"fail", cmd_fail},	      {"errno", cmd_errno},
-	{"big", cmd_big},   {"capture", cmd_capture}, {"trace", cmd_trace},
+	{"echo", cmd_echo},	  {"fail", cmd_fail},	{"errno", cmd_errno}, {"big", cmd_big},
+	{"capture", cmd_capture}, {"trace", cmd_trace}, {"slow", cmd_slow},
 };
 
-/* One turn of the daemon's work outside the server: feed the trace stream. */
+/* One turn of the daemon's work outside the server: finish the slow command, feed
+ * the trace stream. */
 static void daemon_tick(struct daemon *dm, int limit)
 {
 	char line[64];
+
+	if (dm->slow && ++dm->slow_ticks == 20) {
+		if (json_is_true(json_object_get(dm->slow_args, "fail")))
+			app_ctl_deferred_finish(dm->slow, NULL, "slow: it failed, as asked");
+		else
+			app_ctl_deferred_finish(dm->slow, json_pack("{s:O}", "echo", dm->slow_args),
+						NULL);
+		json_decref(dm->slow_args);
+		dm->slow = NULL;
+	}
 
 	if (!dm->trace)
 		return;
@@ -544,6 +586,58 @@ static void test_stream_cancelled_when_client_leaves(void **state)
 	harness_stop(&h);
 }
 
+static void test_deferred_reply(void **state)
+{
+	struct harness h;
+	struct app_ctl_client *c;
+	struct app_ctl_decoder *d;
+	struct app_ctl_msg m;
+	json_t *args = json_pack("{s:i}", "n", 7), *res = NULL;
+	char *err = NULL;
+	int fd;
+
+	(void)state;
+	harness_start(&h);
+	c = connect_ok(&h);
+	/* The reply arrives when the loop finishes the work, as an ordinary reply. */
+	assert_int_equal(app_ctl_client_call(c, "slow", args, &res, &err), 0);
+	assert_true(json_equal(json_object_get(res, "echo"), args));
+	json_decref(res);
+	json_decref(args);
+	args = json_pack("{s:b}", "fail", 1);
+	assert_int_equal(app_ctl_client_call(c, "slow", args, &res, &err), -EREMOTEIO);
+	assert_non_null(strstr(err, "it failed, as asked"));
+	free(err);
+	err = NULL;
+	json_decref(args);
+	/* The connection serves calls again. */
+	assert_int_equal(app_ctl_client_call(c, "echo", NULL, &res, &err), 0);
+	json_decref(res);
+	app_ctl_client_free(c);
+
+	/* Pipelined behind a pending reply: told busy at once, then the reply comes. */
+	fd = raw_connect(&h);
+	assert_int_equal(app_ctl_decoder_new(APP_CTL_ROLE_CLIENT, 0, &d), 0);
+	raw_send_req(fd, "{\"v\":1,\"id\":1,\"cmd\":\"slow\",\"args\":{}}");
+	raw_send_req(fd, "{\"v\":1,\"id\":2,\"cmd\":\"echo\",\"args\":{}}");
+	assert_int_equal(raw_recv(fd, d, &m), 1);
+	assert_int_equal(m.id, 2);
+	assert_non_null(strstr(m.error, "still running"));
+	app_ctl_msg_clear(&m);
+	assert_int_equal(raw_recv(fd, d, &m), 1);
+	assert_int_equal(m.id, 1);
+	assert_null(m.error);
+	app_ctl_msg_clear(&m);
+
+	/* A client that leaves before its reply: the daemon is told, nothing is sent. */
+	raw_send_req(fd, "{\"v\":1,\"id\":3,\"cmd\":\"slow\",\"args\":{}}");
+	close(fd);
+	wait_clients(&h, 0);
+	assert_int_equal(__atomic_load_n(&h.dm.slow_cancelled, __ATOMIC_SEQ_CST), 1);
+	app_ctl_decoder_free(d);
+	harness_stop(&h);
+}
+
 static void test_lossy_stream_and_oversized_reply(void **state)
 {
 	struct harness h;
@@ -767,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_two_clients_one_stalled_mid_message),
 		cmocka_unit_test(test_stream_of_chunks),
 		cmocka_unit_test(test_stream_cancelled_when_client_leaves),
+		cmocka_unit_test(test_deferred_reply),
 		cmocka_unit_test(test_lossy_stream_and_oversized_reply),
 		cmocka_unit_test(test_client_that_never_reads_is_dropped),
 		cmocka_unit_test(test_connect_errors_say_what_to_do),
