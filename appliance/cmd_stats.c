@@ -1,6 +1,7 @@
 /*
  * vifwall stats [--json | --prometheus]: counters of ports (with drop reasons), the
- * MAC table, the connection tracker, the running ruleset and vifwalld's memory.
+ * MAC table, the connection tracker, the flow cache, the running ruleset and
+ * vifwalld's memory.
  * --prometheus prints the text exposition format, for a node exporter's textfile
  * collector or any scraper.
  */
@@ -65,6 +66,15 @@ static void print_prometheus(json_t *res)
 		    "Packets dropped because the connection table was full.");
 	printf("vifwall_conntrack_table_full_drops_total %lld\n",
 	       num(res, "conntrack", "table_full_drops"));
+	metric_head("vifwall_flow_cache_hits_total", "counter",
+		    "Packets whose verdict came from the flow cache.");
+	printf("vifwall_flow_cache_hits_total %lld\n", num(res, "flow_cache", "hits"));
+	metric_head("vifwall_flow_cache_misses_total", "counter",
+		    "Packets that ran the rules (first of a flow, or not cacheable).");
+	printf("vifwall_flow_cache_misses_total %lld\n", num(res, "flow_cache", "misses"));
+	metric_head("vifwall_flow_cache_evictions_total", "counter",
+		    "Flow cache entries replaced by a new flow.");
+	printf("vifwall_flow_cache_evictions_total %lld\n", num(res, "flow_cache", "evictions"));
 	metric_head("vifwall_ruleset_generation", "gauge", "Rulesets installed since start.");
 	printf("vifwall_ruleset_generation %lld\n", num(res, "ruleset", "generation"));
 	metric_head("vifwall_ruleset_rules", "gauge", "Rules in the running ruleset.");
@@ -108,6 +118,15 @@ static void print_text(json_t *res)
 	       num(res, "conntrack", "inserted"), num(res, "conntrack", "expired"),
 	       num(res, "conntrack", "early_drops"), num(res, "conntrack", "table_full_drops"),
 	       num(res, "conntrack", "invalid"));
+	printf("flow cache: %lld entries, %s, hits %lld, misses %lld (not cacheable %lld), "
+	       "evictions %lld, bypass %lld\n",
+	       num(res, "flow_cache", "entries"),
+	       json_is_true(json_object_get(json_object_get(res, "flow_cache"), "active"))
+		       ? "active"
+		       : "inactive",
+	       num(res, "flow_cache", "hits"), num(res, "flow_cache", "misses"),
+	       num(res, "flow_cache", "uncacheable"), num(res, "flow_cache", "evictions"),
+	       num(res, "flow_cache", "bypass"));
 	printf("memory: %lld bytes resident\n", num(res, "memory", "rss_bytes"));
 }
 
@@ -142,7 +161,8 @@ const struct app_cmd app_cmd_stats = {
 	.name = "stats",
 	.summary = "counters: ports and drop reasons, MAC table, conntrack, memory",
 	.usage = "stats [--json | --prometheus]",
-	.help = "  --json        one JSON object (ports, mac_table, conntrack, ruleset, memory)\n"
+	.help = "  --json        one JSON object (ports, mac_table, conntrack, flow_cache,\n"
+		"                ruleset, memory)\n"
 		"  --prometheus  Prometheus text exposition format\n",
 	.run = stats_run,
 };

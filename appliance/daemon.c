@@ -82,6 +82,7 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		.sw = {.max_entries = cfg->mac_table_entries,
 		       .max_age_ns = (uint64_t)cfg->mac_table_age_s * 1000000000u},
 		.burst = cfg->burst,
+		.flowcache_entries = cfg->flow_cache_entries,
 	};
 	struct flt_ct_config ctc = {.max_entries = cfg->conntrack_entries};
 	struct app_daemon *d = calloc(1, sizeof(*d));

@@ -198,7 +198,8 @@ static int ctl_stats(void *arg, json_t *args, struct app_ctl_reply *reply)
 	struct flt_ruleset_stats rst;
 	struct nb_switch_stats ss;
 	struct flt_ct_stats cs;
-	json_t *ports = json_array();
+	struct flt_fc_stats fs;
+	json_t *ports = json_array(), *res;
 
 	(void)args;
 	for (unsigned i = 0; i < nb_bridge_port_count(d->br); i++)
@@ -206,10 +207,8 @@ static int ctl_stats(void *arg, json_t *args, struct app_ctl_reply *reply)
 	nb_bridge_switch_stats(d->br, &ss);
 	flt_ct_get_stats(d->ct, &cs);
 	flt_ruleset_get_stats(d->rs, &rst);
-	app_ctl_reply_result(
-		reply,
-		json_pack(
-			"{s:o, s:{s:i, s:i, s:I, s:I, s:I}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I}, "
+	nb_bridge_flowcache_stats(d->br, &fs);
+	res = json_pack("{s:o, s:{s:i, s:i, s:I, s:I, s:I}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I}, "
 			"s:{s:s, s:I, s:I, s:i, s:i, s:i, s:i}, s:{s:I}}",
 			"ports", ports, "mac_table", "entries", ss.entries, "max_entries",
 			ss.max_entries, "learned", (json_int_t)ss.learned, "moved",
@@ -221,7 +220,15 @@ static int ctl_stats(void *arg, json_t *args, struct app_ctl_reply *reply)
 			"ruleset", "name", d->rules_name ? d->rules_name : "", "generation",
 			(json_int_t)d->generation, "loaded_at", (json_int_t)d->loaded_at, "chains",
 			rst.chains, "rules", rst.rules, "sets", rst.sets, "elements", rst.elements,
-			"memory", "rss_bytes", (json_int_t)rss_bytes()));
+			"memory", "rss_bytes", (json_int_t)rss_bytes());
+	json_object_set_new(res, "flow_cache",
+			    json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "entries",
+				      fs.entries, "active", fs.active, "hits", (json_int_t)fs.hits,
+				      "misses", (json_int_t)fs.misses, "inserts",
+				      (json_int_t)fs.inserts, "evictions", (json_int_t)fs.evictions,
+				      "uncacheable", (json_int_t)fs.uncacheable, "bypass",
+				      (json_int_t)fs.bypass, "flushes", (json_int_t)fs.flushes));
+	app_ctl_reply_result(reply, res);
 	return 0;
 }
 

@@ -26,7 +26,7 @@ extern const struct flt_expr_ops flt_expr_immediate_ops, flt_expr_cmp_ops, flt_e
 	flt_expr_lookup_ops, flt_expr_counter_ops, flt_expr_ct_ops, flt_expr_objref_ops;
 
 #define FC_WAYS		4
-#define FC_KEY_MAX	136 /* bytes; a multiple of 8 */
+#define FC_KEY_MAX	128 /* bytes; a multiple of 32: keys go by groups of 4 words */
 #define FC_KEY_WORDS	(FC_KEY_MAX / 8)
 #define FC_HDR		16		     /* fixed part of every key, see key_build() */
 #define FC_OFF_MAX	254		     /* furthest header byte (exclusive) a key can hold */
@@ -50,7 +50,7 @@ struct fc_region {
 struct fc_layout {
 	struct fc_region ll, nh, th;
 	uint8_t loads_at; /* offset of the meta / ct values */
-	uint8_t klen;	  /* key bytes, a multiple of 8 */
+	uint8_t klen;	  /* key bytes, a multiple of 32 (the mask clears the rest) */
 	uint64_t mask[FC_KEY_WORDS];
 };
 
@@ -82,7 +82,7 @@ struct fc_entry {
 	uint8_t klen, code, ncounters;
 	uint64_t key[FC_KEY_WORDS];
 	const struct flt_expr *counters[FLT_FC_MAX_COUNTERS];
-};
+} __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct fc_entry) == 192, "an entry is three cache lines");
 
@@ -92,7 +92,8 @@ struct flt_flowcache {
 	uint64_t seed;
 	const struct flt_ruleset *rs; /* the plan's ruleset; NULL: none yet */
 	uint32_t *tags;		      /* FC_WAYS per bucket: hash bits | 1, 0: empty */
-	struct fc_entry *entries;
+	struct fc_entry *entries;     /* in entries_mem, cache-line aligned */
+	void *entries_mem;	      /* calloc'd: pages stay untouched until used */
 	struct fc_plan *plan;
 	struct flt_fc_stats st;
 };
@@ -154,7 +155,9 @@ static void guard_cmp(struct fc_guard *g, const struct flt_expr_desc *d)
 static int plan_payload(struct fc_plan *p, const struct fc_guard *g, uint32_t base, int32_t off,
 			unsigned len)
 {
-	if (off < 0 || (unsigned)off + len > FC_OFF_MAX)
+	/* Past what a key holds, or empty (its success would hang on bytes no region
+	 * reaches): the ruleset is not cached. */
+	if (off < 0 || len == 0 || (unsigned)off + len > FC_OFF_MAX)
 		return -ERANGE;
 	for (int fam = 0; fam < 2; fam++) {
 		if (g->fam >= 0 && g->fam != fam)
@@ -273,7 +276,7 @@ static int layout_make(struct fc_plan *p, int fam, unsigned l4)
 	int n;
 
 	memset(L, 0, sizeof(*L));
-	memset(L->mask, 0xff, FC_HDR);
+	L->mask[0] = L->mask[1] = ~0ull; /* the fixed part, FC_HDR bytes */
 	for (unsigned w = 0; w < 4; w++)
 		th.w[w] |= p->th[fam][l4].w[w];
 	if ((n = region_make(&p->ll[fam], at, &L->ll, L)) < 0)
@@ -290,12 +293,14 @@ static int layout_make(struct fc_plan *p, int fam, unsigned l4)
 	L->loads_at = (uint8_t)at;
 	memset((uint8_t *)L->mask + at, 0xff, p->loads_len);
 	at += p->loads_len;
-	L->klen = (uint8_t)((at + 7) & ~7u);
+	L->klen = (uint8_t)((at + 31) & ~31u);
 	return 0;
 }
 
-/* Derive the key plan of @rs. p->ok stays false when some rule cannot be described. */
-static void plan_build(struct fc_plan *p, const struct flt_ruleset *rs)
+/* Derive the key plan of @rs. p->ok stays false when some rule cannot be described.
+ * Once per ruleset: kept out of the packet path's code. */
+static __attribute__((noinline, cold)) void plan_build(struct fc_plan *p,
+						       const struct flt_ruleset *rs)
 {
 	memset(p, 0, sizeof(*p));
 	for (uint32_t c = 0; c < rs->nchains; c++) {
@@ -336,8 +341,17 @@ static inline uint8_t region_copy(uint8_t *k, const struct fc_region *r, const s
 		return FC_NONE;
 	avail = end - start;
 	if (__builtin_expect(avail >= r->hi && start + r->need <= pkt->frame_len, 1)) {
-		for (unsigned w = 0; w < r->words; w++)
-			memcpy(k + r->at + 8 * w, src + 8 * w, 8);
+		uint64_t w0, w1;
+
+		/* one or two words inline (a loop here becomes a slow `rep movsq`) */
+		memcpy(&w0, src, 8);
+		memcpy(k + r->at, &w0, 8);
+		if (r->words == 2) {
+			memcpy(&w1, src + 8, 8);
+			memcpy(k + r->at + 8, &w1, 8);
+		} else if (r->words > 2) {
+			memcpy(k + r->at + 8, src + 8, 8u * (r->words - 1u));
+		}
 		return r->hi;
 	}
 	/* A short header: what is missing reads as zeros, and the count says so. */
@@ -397,9 +411,15 @@ static inline const struct fc_layout *key_build(const struct fc_plan *p,
 	kw[1] = (uint64_t)(uint8_t)hi->hook | (uint64_t)pkt->nfproto << 8 | (uint64_t)proto << 16 |
 		(uint64_t)(uint8_t)(pkt->flags | (pkt->fragoff ? 0x80 : 0)) << 24 |
 		(uint64_t)avail[0] << 32 | (uint64_t)avail[1] << 40 | (uint64_t)avail[2] << 48;
-	for (unsigned w = 0; w < L->klen / 8u; w++) {
+	for (unsigned w = 0; w < L->klen / 8u; w += 4) {
 		kw[w] &= L->mask[w];
+		kw[w + 1] &= L->mask[w + 1];
+		kw[w + 2] &= L->mask[w + 2];
+		kw[w + 3] &= L->mask[w + 3];
 		h = (h ^ kw[w]) * 0xbf58476d1ce4e5b9ull;
+		h = (h ^ kw[w + 1]) * 0xbf58476d1ce4e5b9ull;
+		h = (h ^ kw[w + 2]) * 0xbf58476d1ce4e5b9ull;
+		h = (h ^ kw[w + 3]) * 0xbf58476d1ce4e5b9ull;
 	}
 	/* fmix64 (MurmurHash3's finaliser): every key bit reaches the bucket bits */
 	h ^= h >> 33;
@@ -427,13 +447,13 @@ int flt_fc_new(uint32_t entries, struct flt_flowcache **out)
 		return -ENOMEM;
 	fc->nbuckets = n / FC_WAYS;
 	fc->tags = calloc(n, sizeof(*fc->tags));
-	fc->entries = aligned_alloc(64, (size_t)n * sizeof(*fc->entries));
+	fc->entries_mem = calloc(1, (size_t)n * sizeof(*fc->entries) + 64);
 	fc->plan = calloc(1, sizeof(*fc->plan));
-	if (!fc->tags || !fc->entries || !fc->plan) {
+	if (!fc->tags || !fc->entries_mem || !fc->plan) {
 		flt_fc_free(fc);
 		return -ENOMEM;
 	}
-	memset(fc->entries, 0, (size_t)n * sizeof(*fc->entries));
+	fc->entries = (struct fc_entry *)(((uintptr_t)fc->entries_mem + 63) & ~(uintptr_t)63);
 	fc->gen = 1;
 	/* Differs per cache (and per run, with ASLR): a guest cannot aim its flows at one
 	 * bucket without knowing it. */
@@ -449,7 +469,7 @@ void flt_fc_free(struct flt_flowcache *fc)
 	if (!fc)
 		return;
 	free(fc->tags);
-	free(fc->entries);
+	free(fc->entries_mem);
 	free(fc->plan);
 	free(fc);
 }
@@ -541,8 +561,9 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 			continue;
 		/* klen first: a shorter stored key must not be compared past its end */
 		diff = (e->gen ^ fc->gen) | (e->klen ^ klen);
-		for (unsigned i = 0; i < klen / 8 && !diff; i++)
-			diff |= e->key[i] ^ kw[i];
+		for (unsigned i = 0; i < klen / 8 && !diff; i += 4)
+			diff |= (e->key[i] ^ kw[i]) | (e->key[i + 1] ^ kw[i + 1]) |
+				(e->key[i + 2] ^ kw[i + 2]) | (e->key[i + 3] ^ kw[i + 3]);
 		if (diff)
 			continue;
 		/* Hit: the walk would have bumped these counters, with this packet's length. */

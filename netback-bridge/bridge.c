@@ -41,6 +41,12 @@ int nb_bridge_new(const struct nb_bridge_config *cfg, struct nb_bridge **out)
 		free(br);
 		return rc;
 	}
+	rc = flt_fc_new(cfg->flowcache_entries, &br->fc);
+	if (rc < 0) {
+		nb_switch_free(br->sw);
+		free(br);
+		return rc;
+	}
 	br->log = cfg->log;
 	br->ct = cfg->ct;
 	br->burst = cfg->burst ? cfg->burst : 32;
@@ -57,6 +63,7 @@ void nb_bridge_free(struct nb_bridge *br)
 	for (unsigned i = 0; i < br->nports; i++)
 		nb_port_close(br->ports[i].port);
 	nb_switch_free(br->sw);
+	flt_fc_free(br->fc);
 	free(br);
 }
 
@@ -143,6 +150,9 @@ static const struct flt_ruleset *rules_current(struct nb_bridge *br)
 			br->ports[i].rs_ifindex =
 				rs ? flt_ruleset_ifindex(rs, br->ports[i].port->name) : 0;
 		br->seen_rules = rs;
+		/* The old ruleset may be freed once this turn is over: no verdict of it
+		 * may be served again, even to a new ruleset at the same address. */
+		flt_fc_invalidate(br->fc);
 	}
 	return rs;
 }
@@ -207,4 +217,9 @@ int nb_bridge_port_info(struct nb_bridge *br, unsigned i, struct nb_port_info *i
 void nb_bridge_switch_stats(const struct nb_bridge *br, struct nb_switch_stats *st)
 {
 	nb_switch_get_stats(br->sw, now_monotonic(), st);
+}
+
+void nb_bridge_flowcache_stats(const struct nb_bridge *br, struct flt_fc_stats *st)
+{
+	flt_fc_get_stats(br->fc, st);
 }

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include "filters/flowcache.h"
 #include "filters/log.h"
 #include "filters/ruleset.h"
 #include "netback-bridge/antispoof.h"
@@ -32,6 +33,7 @@ struct nb_bridge_config {
 	struct nb_switch_config sw;   /* MAC table size and aging */
 	struct flt_ct_table *ct;      /* borrowed; may be NULL when no ruleset uses ct */
 	unsigned burst;		      /* frames per port per turn, <= NB_BURST_MAX; 0: 32 */
+	uint32_t flowcache_entries;   /* flow cache size (filters/flowcache.h); 0: 65536 */
 };
 
 /* Create a bridge with no port and no ruleset (frames are dropped by rule until one
@@ -99,5 +101,8 @@ int nb_bridge_port_info(struct nb_bridge *br, unsigned i, struct nb_port_info *i
 
 /* The MAC table's counters. */
 void nb_bridge_switch_stats(const struct nb_bridge *br, struct nb_switch_stats *st);
+
+/* The flow cache's counters (hits, misses, evictions...). */
+void nb_bridge_flowcache_stats(const struct nb_bridge *br, struct flt_fc_stats *st);
 
 #endif

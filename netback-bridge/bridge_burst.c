@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "filters/conntrack.h"
+#include "filters/flowcache.h"
 #include "netback-bridge/csum.h"
 #include "netback-bridge/bridge_internal.h"
 
@@ -121,7 +122,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 		}
 		memcpy(hi->oifname, ep->port->name, FLT_IFNAMSIZ);
 		hi->oif = ep->rs_ifindex;
-		flt_classify(rs, br->ct, &pkt, hi, &v);
+		flt_classify_fc(rs, br->ct, br->fc, &pkt, hi, &v);
 		if (v.code != FLT_ACCEPT) {
 			bp->c.drops[verdict_reason(&pkt, &v)]++;
 			if (v.code == FLT_REJECT && !answered)

@@ -28,6 +28,7 @@ struct nb_bport {
 struct nb_bridge {
 	const struct flt_logger *log;
 	struct flt_ct_table *ct;
+	struct flt_flowcache *fc; /* verdicts of flows seen (filters/flowcache.h) */
 	struct nb_switch *sw;
 	unsigned burst;
 	unsigned nports;
