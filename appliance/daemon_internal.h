@@ -31,6 +31,7 @@ struct app_daemon {
 	char *rules_text, *rules_name;
 	uint64_t generation; /* rulesets installed so far */
 	time_t loaded_at;
+	struct app_daemon_load *load; /* a ruleset compiling in a thread; NULL when none */
 };
 
 /* Load and compile the nft file @path with the daemon's port names. Returns 0 and
@@ -41,6 +42,24 @@ int app_daemon_rules_compile(struct app_daemon *d, const char *path, struct flt_
 /* Keep the text of @path (as @name) as the running ruleset's source. Returns 0 or
  * -errno; on failure the previous text stays. */
 int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name);
+
+/* The same with the text itself (taken over, also on failure). */
+int app_daemon_rules_remember_text(struct app_daemon *d, char *text, const char *name);
+
+/*
+ * Compile @path in a worker thread (daemon_load.c) while the loop forwards; when
+ * app_daemon_load_fd() polls readable, app_daemon_load_finish() swaps the result in
+ * (or logs nft's error, leaving the running ruleset) and answers @reply, the
+ * `vifwall load` request (deferred; NULL for SIGHUP). @tmpdir, when set, holds only
+ * @path and goes when the compile is done; @name is what the user calls the file.
+ * Returns 0, -EBUSY while another load runs, or -errno (nothing started).
+ */
+int app_daemon_load_start(struct app_daemon *d, const char *path, const char *tmpdir,
+			  const char *name, struct app_ctl_reply *reply);
+int app_daemon_load_fd(const struct app_daemon *d);
+void app_daemon_load_finish(struct app_daemon *d);
+/* Wait for a load in flight and drop it; after the control server is freed. */
+void app_daemon_load_free(struct app_daemon *d);
 
 /* Install @rs (the daemon owns it) and free the previous ruleset. */
 void app_daemon_rules_swap(struct app_daemon *d, struct flt_ruleset *rs);

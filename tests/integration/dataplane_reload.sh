@@ -2,7 +2,8 @@
 # Live reload under traffic: a long TCP stream from guest g1 to the uplink side runs
 # while `vifwall load` swaps the ruleset 100 times between two rulesets that both allow
 # it. Every byte must arrive (SHA-256 of the stream on both ends) and vifwalld must
-# drop nothing on the way; then a ruleset that forbids the flow stops it at once.
+# drop nothing on the way; then a ruleset that forbids the flow stops it at once; and
+# while a 20000-rule ruleset compiles, frames are still forwarded.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -135,4 +136,22 @@ check "the stream's frames now count as drops ($d1 -> $d2)" [ "$d2" -gt "$d1" ]
 ping_c() { nsx g1 ping -c 1 -w 5 -q 10.0.0.1 >/dev/null 2>&1; }
 check "ping still passes under C" ping_c
 kill "$spid" "$rpid" 2>/dev/null
+
+# --- a big ruleset compiles while the loop goes on forwarding -------------------------------
+"$py" - >"$tmp/big.nft" <<'PY'
+print("table inet vifwall {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy drop;")
+print("\t\tct state established,related accept\n\t\ticmp type { echo-request, echo-reply } accept")
+for i in range(20000):
+    print("\t\tip saddr 172.%d.%d.%d tcp dport %d drop" % (16 + i // 65536, i // 256 % 256, i % 256, 1 + i))
+print("\t}\n}")
+PY
+vw load "$tmp/big.nft" >"$tmp/big.out" 2>&1 &
+lpid=$!
+sleep 0.5
+ping_c && ping_ok=1 || ping_ok=0
+kill -0 "$lpid" 2>/dev/null && loading=1 || loading=0
+check "while 20000 rules compile, g1's ping is answered (ping $ping_ok, load still running $loading)" \
+	[ "$ping_ok$loading" = 11 ]
+wait "$lpid"
+check "then the 20000-rule ruleset is installed" grep -q '20002 rules' "$tmp/big.out"
 tap_done
