@@ -140,21 +140,16 @@ fail:
 	return rc;
 }
 
+/* SIGHUP: the rules file again, compiled in a thread (daemon_load.c). */
 static void rules_reload(struct app_daemon *d)
 {
-	struct flt_ruleset *rs;
+	int rc = app_daemon_load_start(d, d->cfg->rules, NULL, d->cfg->rules, NULL);
 
-	if (rules_load(d, &rs) < 0) {
-		flt_log(d->log, LOG_ERR, "reload failed: the running ruleset stays");
-		return;
-	}
-	if (app_daemon_rules_remember(d, d->cfg->rules, d->cfg->rules) < 0) {
-		flt_ruleset_free(rs);
-		flt_log(d->log, LOG_ERR, "reload failed: out of memory; the running ruleset stays");
-		return;
-	}
-	app_daemon_rules_swap(d, rs);
-	flt_log(d->log, LOG_INFO, "rules reloaded");
+	if (rc == -EBUSY)
+		flt_log(d->log, LOG_WARNING, "SIGHUP: a load is running; send it again after it");
+	else if (rc < 0)
+		flt_log(d->log, LOG_ERR, "reload failed: %s; the running ruleset stays",
+			strerror(-rc));
 }
 
 void app_daemon_rules_swap(struct app_daemon *d, struct flt_ruleset *rs)
@@ -225,7 +220,7 @@ int app_daemon_run(struct app_daemon *d)
 		/* fds[0]: signals; then hotplug's xenstore and netlink fds; then the control
 		 * server's listener and clients. */
 		struct pollfd fds[NB_MAX_EXTRA_FDS] = {{.fd = d->sigfd, .events = POLLIN}};
-		size_t n = 1;
+		size_t n = 1, nload = 0;
 		unsigned nhp = 0;
 		int rc;
 
@@ -234,7 +229,11 @@ int app_daemon_run(struct app_daemon *d)
 			nhp = app_hotplug_pollfds(d->hp, fds + 1, NB_MAX_EXTRA_FDS - 1);
 		n += nhp;
 		if (d->ctl)
-			n += app_ctl_server_pollfds(d->ctl, fds + n, NB_MAX_EXTRA_FDS - n);
+			n += app_ctl_server_pollfds(d->ctl, fds + n, NB_MAX_EXTRA_FDS - n - 1);
+		if (d->load) { /* last: the control server ignores entries not its own */
+			nload = n;
+			fds[n++] = (struct pollfd){.fd = app_daemon_load_fd(d), .events = POLLIN};
+		}
 		rc = nb_bridge_run_once(d->br, fds, (unsigned)n, LOOP_TIMEOUT_MS);
 		if (rc < 0) {
 			flt_log(d->log, LOG_ERR, "poll: %s", strerror(-rc));
@@ -246,6 +245,8 @@ int app_daemon_run(struct app_daemon *d)
 			app_hotplug_handle(d->hp, fds + 1, nhp);
 		if (d->ctl)
 			app_ctl_server_handle(d->ctl, fds + 1 + nhp, n - 1 - nhp);
+		if (nload && (fds[nload].revents & POLLIN))
+			app_daemon_load_finish(d);
 	}
 }
 
@@ -254,6 +255,7 @@ void app_daemon_free(struct app_daemon *d)
 	if (!d)
 		return;
 	app_ctl_server_free(d->ctl);
+	app_daemon_load_free(d); /* after the server, which cancels its deferred reply */
 	app_daemon_vchan_free(d); /* after the server, which closes its vchan */
 	app_hotplug_free(d->hp);  /* before the bridge: it holds a pointer to it */
 	if (d->sigfd >= 0)

@@ -47,9 +47,9 @@ static char *file_read(const char *path)
 	return text;
 }
 
-int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name)
+int app_daemon_rules_remember_text(struct app_daemon *d, char *text, const char *name)
 {
-	char *text = file_read(path), *nm = strdup(name);
+	char *nm = strdup(name);
 
 	if (!text || !nm) {
 		free(text);
@@ -64,6 +64,11 @@ int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char
 	return 0;
 }
 
+int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name)
+{
+	return app_daemon_rules_remember_text(d, file_read(path), name);
+}
+
 static const char *base_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -71,32 +76,25 @@ static const char *base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Remove every "@dir/" from @s in place: nft's messages then name the user's file. */
-static void strip_dir(char *s, const char *dir)
-{
-	size_t n = strlen(dir);
-	char *p;
-
-	while ((p = strstr(s, dir)) && p[n] == '/')
-		memmove(p, p + n + 1, strlen(p + n + 1) + 1);
-}
-
 /* load {"name": "rules.nft", "text": "..."}: the file travels as text; it is written
  * to a private temporary directory under its own base name so that nft's error
- * messages say "rules.nft:5:3". Includes cannot follow it: say so in the docs. */
+ * messages say "rules.nft:5:3". Includes cannot follow it: say so in the docs. The
+ * compile runs in a thread (daemon_load.c); the reply follows when it is done. */
 static int ctl_load(void *arg, json_t *args, struct app_ctl_reply *reply)
 {
 	struct app_daemon *d = arg;
 	const char *name = json_string_value(json_object_get(args, "name"));
 	const char *text = json_string_value(json_object_get(args, "text"));
-	char dir[] = "/tmp/vifwall-load.XXXXXX", path[sizeof(dir) + 256], *base, *nm, *err = NULL;
-	struct flt_ruleset_stats st;
-	struct flt_ruleset *rs;
+	char dir[] = "/tmp/vifwall-load.XXXXXX", path[sizeof(dir) + 256], *nm;
+	const char *base;
 	FILE *f;
 	int rc;
 
 	if (!text)
 		return app_ctl_reply_error(reply, "load: args.text (the ruleset) is missing");
+	if (d->load)
+		return app_ctl_reply_error(reply, "load: another ruleset is being loaded; "
+						  "try again when it is done");
 	nm = strdup(base_of(name && name[0] ? name : "rules.nft"));
 	if (!nm)
 		return -ENOMEM;
@@ -111,35 +109,18 @@ static int ctl_load(void *arg, json_t *args, struct app_ctl_reply *reply)
 	f = fopen(path, "w");
 	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
 		rc = -errno;
+		unlink(path);
 		rmdir(dir);
 		free(nm);
 		return rc;
 	}
-	rc = app_daemon_rules_compile(d, path, &rs, &err);
-	if (rc == 0 && (rc = app_daemon_rules_remember(d, path, base)) < 0)
-		flt_ruleset_free(rs);
-	unlink(path);
-	rmdir(dir);
+	rc = app_daemon_load_start(d, path, dir, base, reply);
 	if (rc < 0) {
-		if (err)
-			strip_dir(err, dir);
-		flt_log(d->log, LOG_ERR, "load %s refused; the running ruleset stays:\n%s", base,
-			err ? err : strerror(-rc));
-		rc = app_ctl_reply_error(reply, "%s", err ? err : strerror(-rc));
-		free(err);
-		free(nm);
-		return rc;
+		unlink(path);
+		rmdir(dir);
 	}
-	app_daemon_rules_swap(d, rs);
-	flt_ruleset_get_stats(rs, &st);
-	flt_log(d->log, LOG_INFO, "rules %s loaded (generation %llu)", base,
-		(unsigned long long)d->generation);
-	app_ctl_reply_result(reply,
-			     json_pack("{s:s, s:I, s:i, s:i, s:i, s:i}", "name", base, "generation",
-				       (json_int_t)d->generation, "chains", st.chains, "rules",
-				       st.rules, "sets", st.sets, "elements", st.elements));
 	free(nm);
-	return 0;
+	return rc;
 }
 
 static json_t *port_json(struct app_daemon *d, unsigned i, bool detail)
