@@ -1,10 +1,11 @@
 /*
  * bench_classify: vifwall's first-packet classification (flt_classify, no flow cache)
  * on a ClassBench set translated to nft (classbench.py nft) and its trace
- * (classbench.py trace), with the reference evaluator and with the fast path.
+ * (classbench.py trace), with the reference evaluator and with the fast path; and the
+ * cost of a flow cache hit (flt_classify_fc on a warm cache) on the same trace.
  *
- *   bench_classify [-m both|fast|reference] [-n PKTS] [-r REFPKTS] [-R REFRUNS]
- *                  RULES.nft TRACE.pcap [RUNS]
+ *   bench_classify [-m both|fast|reference|fc] [-n PKTS] [-r REFPKTS] [-R REFRUNS]
+ *                  [-F FCFLOWS] RULES.nft TRACE.pcap [RUNS]
  *
  * Frames are parsed once up front; each run classifies every parsed frame in order
  * (the first PKTS with -n). Prints one line per evaluator: load time (the kernel's load
@@ -15,8 +16,19 @@
  * 10k rules: -r limits it to the first REFPKTS packets and -R to REFRUNS runs; the fast
  * path then also prints its checksum over those packets ("first=").
  *
+ * The fast line also carries the flow cache's numbers. Every packet of a ClassBench
+ * trace is a flow of its own, so a cache is filled with the first FCFLOWS (default
+ * 256: entries that stay in the CPU caches, the cost of the hit itself) packets and
+ * each run classifies those again and again, as many packets as the trace has:
+ * fc_median is ns per hit (fc_hitrate says they all hit). fc_all_median is
+ * the same with the whole trace as the working set (every packet a different flow,
+ * the table far beyond the CPU caches, some buckets over-full): the worst case.
+ * fc_agree says every cached verdict equals the fast path's.
+ *
  * `-m fast -n N` with RUNS 1 is the form run under callgrind: the classify loop is
- * bench_loop(), for --toggle-collect.
+ * bench_loop(), for --toggle-collect; `-m fc -n N` with RUNS 1 fills the cache with
+ * the first N packets (at most FCFLOWS) outside, then runs them again, all hits, in
+ * bench_loop_fc().
  */
 #include <errno.h>
 #include <net/if_arp.h>
@@ -28,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filters/flowcache.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
 
@@ -102,14 +115,74 @@ __attribute__((noinline)) void bench_loop(const struct flt_ruleset *rs, const st
 	}
 }
 
+/* The same through a flow cache; the hits are what the bench measures. */
+__attribute__((noinline)) void bench_loop_fc(const struct flt_ruleset *rs, struct flt_flowcache *fc,
+					     const struct trace *t, unsigned n,
+					     const struct flt_hookinfo *hi, uint64_t *handles);
+__attribute__((noinline)) void bench_loop_fc(const struct flt_ruleset *rs, struct flt_flowcache *fc,
+					     const struct trace *t, unsigned n,
+					     const struct flt_hookinfo *hi, uint64_t *handles)
+{
+	struct flt_verdict v;
+
+	for (unsigned i = 0; i < n; i++) {
+		flt_classify_fc(rs, NULL, fc, &t->pkts[i], hi, &v);
+		handles[i] = v.rule_handle;
+	}
+}
+
 struct result {
 	double load_s, build_s, median, min, max;
+	double fc_median, fc_hitrate, fc_all_median, fc_all_hitrate;
+	bool fc_agree;
 	uint64_t sum, sum_first;
 	unsigned n;
 };
 
+/* Flow cache hits: fill a cache with the first @nflows packets of the trace (each is a
+ * flow of its own), then time @runs runs of @reps passes over them, all hits when the
+ * cache holds them all (res->fc_hitrate). @want: the fast path's handles, to compare. */
+static int run_fc(const struct flt_ruleset *rs, const struct trace *t, unsigned nflows,
+		  unsigned reps, unsigned runs, const struct flt_hookinfo *hi, const uint64_t *want,
+		  struct result *res)
+{
+	uint64_t *handles = calloc(nflows ? nflows : 1, sizeof(*handles));
+	double *ns = calloc(runs, sizeof(*ns)), t0;
+	struct flt_fc_stats before, after;
+	struct flt_flowcache *fc;
+	uint32_t entries = FLT_FC_DEFAULT_ENTRIES;
+
+	while (entries < 2 * nflows && entries < FLT_FC_MAX_ENTRIES)
+		entries <<= 1;
+	if (!handles || !ns || flt_fc_new(entries, &fc) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nflows; i++) { /* the misses, outside bench_loop_fc */
+		struct flt_verdict v;
+
+		flt_classify_fc(rs, NULL, fc, &t->pkts[i], hi, &v);
+	}
+	flt_fc_get_stats(fc, &before);
+	for (unsigned r = 0; r < runs; r++) {
+		t0 = now_s();
+		for (unsigned k = 0; k < reps; k++)
+			bench_loop_fc(rs, fc, t, nflows, hi, handles);
+		ns[r] = (now_s() - t0) * 1e9 / ((double)nflows * reps);
+	}
+	flt_fc_get_stats(fc, &after);
+	qsort(ns, runs, sizeof(*ns), cmp_double);
+	res->fc_median = ns[runs / 2];
+	res->fc_hitrate = (double)(after.hits - before.hits) / ((double)nflows * reps * runs);
+	if (want && memcmp(want, handles, nflows * sizeof(*handles)))
+		res->fc_agree = false;
+	flt_fc_free(fc);
+	free(handles);
+	free(ns);
+	return 0;
+}
+
 static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace *t, unsigned n,
-		   unsigned runs, unsigned nfirst, struct result *res)
+		   unsigned runs, unsigned nfirst, unsigned fcflows, bool fc_only,
+		   struct result *res)
 {
 	struct flt_load_opts o = {.path = nft, .eval = mode};
 	struct flt_hookinfo hi = {.hook = FLT_HOOK_FORWARD,
@@ -137,6 +210,13 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 	}
 	flt_ruleset_get_stats(rs, &st);
 	res->build_s = st.fast_build_ns * 1e-9;
+	if (fc_only) { /* under callgrind: the cache's hits only */
+		rc = run_fc(rs, t, n < fcflows ? n : fcflows, 1, runs, &hi, NULL, res);
+		flt_ruleset_free(rs);
+		free(handles);
+		free(ns);
+		return rc;
+	}
 	for (unsigned r = 0; r < runs; r++) {
 		t0 = now_s();
 		bench_loop(rs, t, n, &hi, handles);
@@ -147,6 +227,20 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 	res->min = ns[0];
 	res->max = ns[runs - 1];
 	res->n = n;
+	res->fc_agree = true;
+	if (mode != FLT_EVAL_REFERENCE) {
+		/* the whole trace, every packet a flow: memory-bound, and the table's LRU
+		 * thrashes where a bucket holds more flows than ways */
+		if (run_fc(rs, t, n, 1, runs, &hi, handles, res) < 0)
+			return -ENOMEM;
+		res->fc_all_median = res->fc_median;
+		res->fc_all_hitrate = res->fc_hitrate;
+		/* a working set of fcflows flows, the trace's length in all */
+		fcflows = n < fcflows ? n : fcflows;
+		if (run_fc(rs, t, fcflows, (n + fcflows - 1) / fcflows, runs, &hi, handles, res) <
+		    0)
+			return -ENOMEM;
+	}
 
 	/* Handle to rule index, as bench_acl numbers filters. */
 	nr = flt_ruleset_rule_handles(rs, NULL, 0);
@@ -168,10 +262,16 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 		for (unsigned i = 0; i < n; i++)
 			printf("%u\n", handles[i] <= maxh ? index[handles[i]] : 0);
 	printf("%s rules=%u packets=%u load=%.2fs build=%.3fs dims=%u mem=%.1fMB ns/pkt "
-	       "median=%.1f min=%.1f max=%.1f matchsum=%016llx first=%016llx\n",
+	       "median=%.1f min=%.1f max=%.1f matchsum=%016llx first=%016llx",
 	       mode == FLT_EVAL_REFERENCE ? "reference" : "fast", nr, n, res->load_s, res->build_s,
 	       st.fast_dims, st.fast_memory / 1e6, res->median, res->min, res->max,
 	       (unsigned long long)res->sum, (unsigned long long)res->sum_first);
+	if (mode != FLT_EVAL_REFERENCE)
+		printf(" fc_flows=%u fc_median=%.1f fc_hitrate=%.4f fc_all_median=%.1f "
+		       "fc_all_hitrate=%.4f fc_agree=%s",
+		       fcflows, res->fc_median, res->fc_hitrate, res->fc_all_median,
+		       res->fc_all_hitrate, res->fc_agree ? "yes" : "NO");
+	printf("\n");
 	free(index);
 	free(order);
 	free(handles);
@@ -183,12 +283,12 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 int main(int argc, char **argv)
 {
 	const char *mode = "both";
-	unsigned npkts = 0, refpkts = 0, refruns = 0, runs;
+	unsigned npkts = 0, refpkts = 0, refruns = 0, fcflows = 256, runs;
 	struct trace t;
 	struct result fast, ref;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:n:r:R:")) != -1) {
+	while ((c = getopt(argc, argv, "m:n:r:R:F:")) != -1) {
 		if (c == 'm')
 			mode = optarg;
 		else if (c == 'n')
@@ -197,12 +297,15 @@ int main(int argc, char **argv)
 			refpkts = (unsigned)atoi(optarg);
 		else if (c == 'R')
 			refruns = (unsigned)atoi(optarg);
+		else if (c == 'F' && atoi(optarg) > 0)
+			fcflows = (unsigned)atoi(optarg);
 		else
 			return 2;
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: bench_classify [-m both|fast|reference] [-n PKTS] "
-				"[-r REFPKTS] [-R REFRUNS] RULES.nft TRACE.pcap [RUNS]\n");
+		fprintf(stderr,
+			"usage: bench_classify [-m both|fast|reference|fc] [-n PKTS] "
+			"[-r REFPKTS] [-R REFRUNS] [-F FCFLOWS] RULES.nft TRACE.pcap [RUNS]\n");
 		return 2;
 	}
 	runs = argc - optind > 2 ? (unsigned)atoi(argv[optind + 2]) : 11;
@@ -214,11 +317,15 @@ int main(int argc, char **argv)
 		npkts = t.n;
 	if (!refpkts || refpkts > npkts)
 		refpkts = npkts;
-	if (strcmp(mode, "reference") &&
-	    run_one(argv[optind], FLT_EVAL_FAST, &t, npkts, runs, refpkts, &fast) < 0)
+	if (!strcmp(mode, "fc"))
+		return run_one(argv[optind], FLT_EVAL_FAST, &t, npkts, runs, refpkts, fcflows, true,
+			       &fast) < 0;
+	if (strcmp(mode, "reference") && run_one(argv[optind], FLT_EVAL_FAST, &t, npkts, runs,
+						 refpkts, fcflows, false, &fast) < 0)
 		return 1;
-	if (strcmp(mode, "fast") && run_one(argv[optind], FLT_EVAL_REFERENCE, &t, refpkts,
-					    refruns ? refruns : runs, refpkts, &ref) < 0)
+	if (strcmp(mode, "fast") &&
+	    run_one(argv[optind], FLT_EVAL_REFERENCE, &t, refpkts, refruns ? refruns : runs,
+		    refpkts, fcflows, false, &ref) < 0)
 		return 1;
 	return 0;
 }
