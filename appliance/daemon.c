@@ -118,6 +118,7 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	d->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sigfd < 0) {
 		rc = -errno;
@@ -207,6 +208,12 @@ static bool signals_handle(struct app_daemon *d)
 			break;
 		case SIGUSR1:
 			app_daemon_log_stats(d);
+			break;
+		case SIGUSR2: /* as if xenstored went away: reconnect, resynchronise */
+			if (d->hp)
+				app_hotplug_reconnect(d->hp);
+			else
+				flt_log(d->log, LOG_INFO, "SIGUSR2: no xenstore (not in Xen)");
 			break;
 		}
 	}

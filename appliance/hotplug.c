@@ -561,6 +561,12 @@ fail:
 	return rc;
 }
 
+void app_hotplug_reconnect(struct app_hotplug *hp)
+{
+	if (hp->xs)
+		xs_disconnect(hp, "asked to reconnect");
+}
+
 int app_hotplug_new(const struct app_hotplug_config *cfg, struct app_hotplug **out)
 {
 	struct app_hotplug *hp;

@@ -74,6 +74,12 @@ unsigned app_hotplug_pollfds(const struct app_hotplug *hp, struct pollfd *fds, u
  */
 void app_hotplug_handle(struct app_hotplug *hp, const struct pollfd *fds, unsigned n);
 
+/* Drop the xenstore connection as if xenstored had gone away (vifwalld does it on
+ * SIGUSR2): the ports stay, and app_hotplug_handle() reconnects a second later and
+ * resynchronises with the backend tree as it is then, the same path a real loss
+ * takes. No-op while disconnected. */
+void app_hotplug_reconnect(struct app_hotplug *hp);
+
 /* How many vifs are attached as ports now. */
 unsigned app_hotplug_attached(const struct app_hotplug *hp);
 

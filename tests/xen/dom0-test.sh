@@ -20,6 +20,14 @@ since() { echo "$(now) $1" | awk '{printf "%.1f", $1 - $2}'; }
 xsr() { xenstore-read "$1" 2>/dev/null; }
 # wait_for SECONDS CMD...: poll CMD every 0.25 s until it succeeds, for SECONDS of
 # dom0 uptime (not a count of tries: under emulation each try takes its own time).
+# console_type TEXT: type a line on the appliance's console, as `xl console` would
+# (xenconsoled's pty for the domain; the image runs a shell there after Enter).
+console_type() {
+	_tty=$(xsr /local/domain/$aid/console/tty)
+	[ -n "$_tty" ] && [ -e "$_tty" ] || return 1
+	printf '\r%s\r' "$1" >"$_tty"
+}
+
 wait_for() {
 	_end=$(echo "$(now) $1" | awk '{print int($1 + $2)}'); shift
 	while ! "$@"; do

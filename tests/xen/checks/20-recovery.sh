@@ -5,13 +5,6 @@
 # gives the guests their vifs back, traffic resumes with no hand on the guests.
 # (3) a guest rebooted: one port, traffic works. Leaves web1 and web2 attached.
 
-# console_type TEXT: type a line on the appliance's console, as `xl console` would
-# (xenconsoled's pty for the domain; the image runs a shell there after Enter).
-console_type() {
-	_tty=$(xsr /local/domain/$aid/console/tty)
-	[ -n "$_tty" ] && [ -e "$_tty" ] || return 1
-	printf '\r%s\r' "$1" >"$_tty"
-}
 pings() { ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
 
 # --- (1) vifwalld killed: the supervisor restarts it, no re-attach ---
