@@ -138,7 +138,8 @@ int app_daemon_load_start(struct app_daemon *d, const char *path, const char *tm
 	rc = -pthread_create(&l->thread, NULL, load_thread, l);
 	if (rc < 0) {
 		if (l->reply)
-			app_ctl_deferred_finish(l->reply, NULL, "load: cannot start the compiler thread");
+			app_ctl_deferred_finish(l->reply, NULL,
+						"load: cannot start the compiler thread");
 		load_free(l);
 		return 0; /* answered */
 	}
@@ -190,8 +191,9 @@ void app_daemon_load_finish(struct app_daemon *d)
 	l->text = NULL;
 	app_daemon_rules_swap(d, l->rs);
 	l->rs = NULL;
-	flt_log(d->log, LOG_INFO, l->sighup ? "rules reloaded from %s (generation %llu)"
-					    : "rules %s loaded (generation %llu)",
+	flt_log(d->log, LOG_INFO,
+		l->sighup ? "rules reloaded from %s (generation %llu)"
+			  : "rules %s loaded (generation %llu)",
 		l->name, (unsigned long long)d->generation);
 	if (l->reply)
 		app_ctl_deferred_finish(l->reply, load_result(d, l->name), NULL);

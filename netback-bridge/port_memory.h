@@ -15,9 +15,9 @@
 
 #include "netback-bridge/port.h"
 
-#define NB_MEM_QUEUE   64	  /* frames waiting to be received, at most */
+#define NB_MEM_QUEUE   64	   /* frames waiting to be received, at most */
 #define NB_MEM_MAX_LEN (64u << 10) /* bytes per frame, at most (a GSO frame) */
-#define NB_MEM_KEEP    256	  /* transmitted frames kept for inspection */
+#define NB_MEM_KEEP    256	   /* transmitted frames kept for inspection */
 
 extern const struct nb_port_ops nb_port_memory_ops;
 

@@ -35,12 +35,12 @@ struct daemon {
 	char log[16384];
 	struct app_ctl_stream *trace; /* a stream fed from the loop, as a trace would be */
 	int trace_sent;
-	int cancelled; /* atomic: the trace's client went away */
+	int cancelled;		     /* atomic: the trace's client went away */
 	struct app_ctl_stream *slow; /* a deferred reply, finished from the loop */
 	json_t *slow_args;
 	int slow_ticks;
 	int slow_cancelled; /* atomic: the slow command's client went away */
-	int clients;   /* atomic: the server's client count, published by the loop */
+	int clients;	    /* atomic: the server's client count, published by the loop */
 };
 
 struct harness {

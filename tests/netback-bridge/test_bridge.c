@@ -21,7 +21,8 @@
 #include "tests/netback-bridge/nb_frames.h"
 
 static const uint8_t mac1[6] = {0x00, 0x16, 0x3e, 0, 0, 1}, mac2[6] = {0x00, 0x16, 0x3e, 0, 0, 2};
-static const uint8_t macu[6] = {0x00, 0x16, 0x3e, 0, 0, 0xfe}, macx[6] = {0x00, 0x16, 0x3e, 0, 0, 0x77};
+static const uint8_t macu[6] = {0x00, 0x16, 0x3e, 0, 0, 0xfe},
+		     macx[6] = {0x00, 0x16, 0x3e, 0, 0, 0x77};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static const char rules[] = "table inet vifwall {\n"
@@ -226,9 +227,9 @@ static void reject_answers_on_the_ingress_port(void **state)
 	assert_int_equal(sent(e->uplink) + sent(e->web2), 0);
 	tx = nb_port_memory_sent(e->web1);
 	assert_int_equal(tx->frames, 1);
-	assert_memory_equal(tx->last[0].data, mac1, 6);	       /* back to the guest */
-	assert_int_equal(tx->last[0].data[23], 6);	       /* TCP */
-	assert_true(tx->last[0].data[34 + 13] & 0x04);	       /* RST */
+	assert_memory_equal(tx->last[0].data, mac1, 6); /* back to the guest */
+	assert_int_equal(tx->last[0].data[23], 6);	/* TCP */
+	assert_true(tx->last[0].data[34 + 13] & 0x04);	/* RST */
 	/* macu is unknown yet: flooded to web2 and uplink, refused for each (counted per
 	 * egress port), answered once. */
 	assert_int_equal(drops(e, 0, NB_DROP_RULE), 2);
@@ -286,7 +287,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flood_is_judged_per_egress_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(spoofed_sources_are_dropped_and_counted, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(reject_answers_on_the_ingress_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(reject_answers_on_the_ingress_port, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(a_flooding_port_does_not_starve_another, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(malformed_frames_are_counted, setup, teardown),
