@@ -262,7 +262,7 @@ void app_daemon_free(struct app_daemon *d)
 	if (!d)
 		return;
 	app_ctl_server_free(d->ctl);
-	app_daemon_load_free(d); /* after the server, which cancels its deferred reply */
+	app_daemon_load_free(d);  /* after the server, which cancels its deferred reply */
 	app_daemon_vchan_free(d); /* after the server, which closes its vchan */
 	app_hotplug_free(d->hp);  /* before the bridge: it holds a pointer to it */
 	if (d->sigfd >= 0)
