@@ -795,7 +795,7 @@ static void test_bounded_under_flood(void **state)
 		      (unsigned long long)st.evictions, (unsigned long long)est_hits,
 		      (nflows + 7) / 8);
 	assert_int_equal(st.entries, 4096);
-	assert_true(st.evictions >= nflows - 4096);
+	assert_true(st.evictions + 4096 >= nflows); /* every flow beyond the table evicts */
 	assert_true(st.inserts <= st.misses);
 	/* Only the first packet of the established flow missed, unless a bucket took four
 	 * new flows between two of its packets: allow a handful. */
