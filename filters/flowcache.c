@@ -401,17 +401,22 @@ static inline const struct fc_layout *key_build(const struct fc_plan *p,
 	uint32_t end = flt_pkt_end(pkt);
 	uint64_t h = seed, h2 = ~seed;
 
-	avail[0] = region_copy(k, &L->ll, pkt, 0, end);
-	avail[1] = region_copy(k, &L->nh, pkt, pkt->nh, end);
-	avail[2] = l4 && !pkt->fragoff ? region_copy(k, &L->th, pkt, pkt->th, end)
-				       : (L->th.hi ? FC_NONE : 0);
+	/* Local copies: the byte stores into the key could alias *L for the compiler,
+	 * which would then reload every field after each of them. */
+	const struct fc_region ll = L->ll, nh = L->nh, th = L->th;
+	const unsigned klen = L->klen, loads_at = L->loads_at;
+
+	avail[0] = region_copy(k, &ll, pkt, 0, end);
+	avail[1] = region_copy(k, &nh, pkt, pkt->nh, end);
+	avail[2] = l4 && !pkt->fragoff ? region_copy(k, &th, pkt, pkt->th, end)
+				       : (th.hi ? FC_NONE : 0);
 	if (p->nloads)
-		loads_run(p, pc, k + L->loads_at);
+		loads_run(p, pc, k + loads_at);
 	kw[0] = (uint64_t)hi->iif | (uint64_t)hi->oif << 32;
 	kw[1] = (uint64_t)(uint8_t)hi->hook | (uint64_t)pkt->nfproto << 8 | (uint64_t)proto << 16 |
 		(uint64_t)(uint8_t)(pkt->flags | (pkt->fragoff ? 0x80 : 0)) << 24 |
 		(uint64_t)avail[0] << 32 | (uint64_t)avail[1] << 40 | (uint64_t)avail[2] << 48;
-	for (unsigned w = 0; w < L->klen / 8u; w += 4) {
+	for (unsigned w = 0; w < klen / 8u; w += 4) {
 		kw[w] &= L->mask[w];
 		kw[w + 1] &= L->mask[w + 1];
 		kw[w + 2] &= L->mask[w + 2];
