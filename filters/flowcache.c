@@ -532,6 +532,43 @@ write:
 	fc->st.inserts++;
 }
 
+/* A miss: walk the chains with a trace, cache the verdict when the walk allows it.
+ * Out of line: the hit path stays small. */
+static __attribute__((noinline)) void fc_miss(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+					      struct flt_verdict *v, uint32_t b, uint32_t tag,
+					      const uint64_t *kw, unsigned klen)
+{
+	struct flt_fc_trace tr;
+	struct flt_pktctx tpc = *pc;
+
+	fc->st.misses++;
+	memset(&tr, 0, sizeof(tr));
+	tpc.trace = &tr;
+	flt_eval_hook(&tpc, v);
+	if (tr.nocache || v->code == FLT_REJECT) {
+		fc->st.uncacheable++;
+		return;
+	}
+	fc_insert(fc, b, tag, kw, klen, &tr, v);
+}
+
+/* A ruleset the cache has not seen, or cannot key: set up, or walk without it. */
+static __attribute__((noinline, cold)) bool
+fc_other(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
+{
+	if (pc->rs != fc->rs) {
+		if (fc->rs)
+			flt_fc_invalidate(fc);
+		plan_build(fc->plan, pc->rs);
+		fc->rs = pc->rs;
+	}
+	if (fc->plan->ok)
+		return false;
+	fc->st.bypass++;
+	flt_eval_hook(pc, v);
+	return true;
+}
+
 void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
 {
 	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], h;
@@ -540,20 +577,9 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 	struct fc_entry *es;
 	uint32_t b, tag;
 	unsigned klen;
-	struct flt_fc_trace tr;
-	struct flt_pktctx tpc;
 
-	if (pc->rs != fc->rs) {
-		if (fc->rs)
-			flt_fc_invalidate(fc);
-		plan_build(fc->plan, pc->rs);
-		fc->rs = pc->rs;
-	}
-	if (!fc->plan->ok) {
-		fc->st.bypass++;
-		flt_eval_hook(pc, v);
+	if (__builtin_expect(pc->rs != fc->rs || !fc->plan->ok, 0) && fc_other(fc, pc, v))
 		return;
-	}
 	L = key_build(fc->plan, pc, fc->seed, kw, &h);
 	klen = L->klen;
 	b = (uint32_t)h & (fc->nbuckets - 1);
@@ -588,16 +614,7 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 		fc->st.hits++;
 		return;
 	}
-	fc->st.misses++;
-	memset(&tr, 0, sizeof(tr));
-	tpc = *pc;
-	tpc.trace = &tr;
-	flt_eval_hook(&tpc, v);
-	if (tr.nocache || v->code == FLT_REJECT) {
-		fc->st.uncacheable++;
-		return;
-	}
-	fc_insert(fc, b, tag, kw, klen, &tr, v);
+	fc_miss(fc, pc, v, b, tag, kw, klen);
 }
 
 void flt_fc_trace_note(struct flt_fc_trace *t, const struct flt_expr *e)
