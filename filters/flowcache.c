@@ -244,12 +244,13 @@ static int region_make(const struct fc_bytes *b, unsigned at, struct fc_region *
 {
 	int lo = -1, hi = 0;
 
-	for (unsigned i = 0; i < FC_OFF_MAX; i++) {
-		if (!bytes_has(b, i))
+	/* first and last byte read (bytes_set never goes past FC_OFF_MAX) */
+	for (unsigned w = 0; w < 4; w++) {
+		if (!b->w[w])
 			continue;
 		if (lo < 0)
-			lo = (int)i;
-		hi = (int)i + 1;
+			lo = (int)(64 * w) + __builtin_ctzll(b->w[w]);
+		hi = (int)(64 * w) + 64 - __builtin_clzll(b->w[w]);
 	}
 	r->at = (uint8_t)at;
 	if (lo < 0) {
