@@ -14,6 +14,7 @@
 #include "filters/flowcache.h"
 #include "netback-bridge/csum.h"
 #include "netback-bridge/bridge_internal.h"
+#include "netback-bridge/tap_hooks.h"
 
 static uint8_t pkttype_of(const uint8_t *dst)
 {
@@ -89,10 +90,12 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 	flt_pkt_parse(&pkt, f->data, f->len);
 	if (pkt.status == FLT_PKT_RUNT) {
 		bp->c.drops[NB_DROP_MALFORMED]++;
+		nb_tap_drop(br, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
 	if ((f->flags & NB_FRAME_GSO) && !gso_ok(&pkt)) {
 		bp->c.drops[NB_DROP_MALFORMED]++;
+		nb_tap_drop(br, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
 	/* The rules and the connection tracker need the full checksum. */
@@ -102,6 +105,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 	why = nb_antispoof_check(&bp->as, &pkt);
 	if (why != NB_DROP_NONE) {
 		bp->c.drops[why]++;
+		nb_tap_drop(br, in, f, why, -1, NULL, NULL);
 		return;
 	}
 	nb_switch_learn(br->sw, flt_pkt_eth_src(&pkt), in, br->now_ns);
@@ -109,6 +113,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 			     out);
 	if (!n) {
 		bp->c.drops[NB_DROP_LOCAL]++;
+		nb_tap_drop(br, in, f, NB_DROP_LOCAL, -1, NULL, NULL);
 		return;
 	}
 	hi->pkttype = pkttype_of(flt_pkt_eth_dst(&pkt));
@@ -118,6 +123,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 
 		if (!rs) {
 			bp->c.drops[NB_DROP_RULE]++;
+			nb_tap_drop(br, in, f, NB_DROP_RULE, out[i], NULL, NULL);
 			continue;
 		}
 		memcpy(hi->oifname, ep->port->name, FLT_IFNAMSIZ);
@@ -125,6 +131,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 		flt_classify_fc(rs, br->ct, br->fc, &pkt, hi, &v);
 		if (v.code != FLT_ACCEPT) {
 			bp->c.drops[verdict_reason(&pkt, &v)]++;
+			nb_tap_drop(br, in, f, verdict_reason(&pkt, &v), out[i], &v, rs);
 			if (v.code == FLT_REJECT && !answered)
 				answered = reject_answer(br, bp, &pkt, &v);
 			continue;
@@ -162,10 +169,13 @@ unsigned nb_bridge_burst(struct nb_bridge *br, const struct flt_ruleset *rs, uin
 	for (unsigned i = 0; i < n; i++) {
 		bp->c.rx_packets++;
 		bp->c.rx_bytes += br->rx[i].len;
+		nb_tap_rx(br, in, &br->rx[i]);
 		frame_forward(br, rs, in, &hi, &br->rx[i]);
 	}
 	for (unsigned p = 0; p < br->nports; p++)
-		if (br->ports[p].txq.n)
+		if (br->ports[p].txq.n) {
+			nb_tap_tx(br, p);
 			txq_flush(&br->ports[p]);
+		}
 	return n;
 }

@@ -1,6 +1,6 @@
 /*
  * The bridge's state, shared by bridge.c (setup, the poll loop) and bridge_burst.c
- * (the per-frame path). Nothing outside these two files includes it.
+ * (the per-frame path), and tap.c (capture taps). Nothing else includes it.
  */
 #ifndef VIFWALL_NB_BRIDGE_INTERNAL_H
 #define VIFWALL_NB_BRIDGE_INTERNAL_H
@@ -23,6 +23,7 @@ struct nb_bport {
 	uint32_t rs_ifindex; /* the port's ifindex in the current ruleset's numbering */
 	struct nb_port_counters c;
 	struct nb_txq txq;
+	uint8_t tap; /* NB_TAP_RX | NB_TAP_TX: a capture wants this port's frames (tap.h) */
 };
 
 struct nb_bridge {
@@ -35,6 +36,8 @@ struct nb_bridge {
 	_Atomic(const struct flt_ruleset *) rules;
 	const struct flt_ruleset *seen_rules; /* what rs_ifindex was computed for */
 	_Atomic uint64_t turns;
+	const struct nb_tap *tap; /* captures and traces (tap.h); NULL when none */
+	bool tap_drops;		  /* dropped frames go to tap->drop */
 	uint64_t now_ns; /* monotonic time of the current turn */
 	struct nb_bport ports[NB_MAX_PORTS];
 	struct pollfd pfd[NB_MAX_PORTS + NB_MAX_EXTRA_FDS];
