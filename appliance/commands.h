@@ -11,5 +11,7 @@ extern const struct app_cmd app_cmd_show;
 extern const struct app_cmd app_cmd_ports;
 extern const struct app_cmd app_cmd_stats;
 extern const struct app_cmd app_cmd_reattach;
+extern const struct app_cmd app_cmd_capture;
+extern const struct app_cmd app_cmd_trace;
 
 #endif

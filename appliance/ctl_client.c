@@ -29,6 +29,7 @@ struct app_ctl_client {
 	int timeout_ms;
 	int streaming;
 	int broken; /* the byte stream is out of step: nothing more can be read */
+	volatile sig_atomic_t *stop; /* set by a signal handler: waits give up */
 	size_t rpos, rlen;
 	uint8_t rbuf[RBUF_SIZE];
 };
@@ -131,6 +132,11 @@ void app_ctl_client_free(struct app_ctl_client *c)
 	free(c);
 }
 
+void app_ctl_client_set_interrupt(struct app_ctl_client *c, volatile sig_atomic_t *flag)
+{
+	c->stop = flag;
+}
+
 void app_ctl_client_set_timeout(struct app_ctl_client *c, int ms)
 {
 	c->timeout_ms = ms < 0 ? -1 : ms;
@@ -151,7 +157,7 @@ static int wait_ready(struct app_ctl_client *c, short events, int timeout_ms)
 
 	do
 		n = poll(&pfd, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !(c->stop && *c->stop));
 	if (n < 0)
 		return -errno;
 	if (n == 0)

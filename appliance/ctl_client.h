@@ -7,6 +7,7 @@
 #ifndef VIFWALL_APPLIANCE_CTL_CLIENT_H
 #define VIFWALL_APPLIANCE_CTL_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,13 @@ void app_ctl_client_free(struct app_ctl_client *c);
  * compile). Stream chunks always wait forever: a quiet trace is not an error.
  */
 void app_ctl_client_set_timeout(struct app_ctl_client *c, int ms);
+
+/*
+ * Let a signal handler stop a wait: once *@flag is nonzero, a call interrupted by a
+ * signal returns -EINTR (the client is then unusable: free it), e.g. Ctrl-C ending
+ * a capture. NULL (the default) retries interrupted waits.
+ */
+void app_ctl_client_set_interrupt(struct app_ctl_client *c, volatile sig_atomic_t *flag);
 
 /*
  * Run @cmd with @args (a JSON object, borrowed; NULL for none) and wait for its reply.

@@ -246,6 +246,8 @@ int app_daemon_run(struct app_daemon *d)
 			flt_log(d->log, LOG_ERR, "poll: %s", strerror(-rc));
 			return rc;
 		}
+		/* Before anything can swap the ruleset the round's drops were decided by. */
+		app_daemon_taps_drain(d);
 		if ((fds[0].revents & POLLIN) && signals_handle(d))
 			return 0;
 		if (d->hp)
@@ -263,6 +265,7 @@ void app_daemon_free(struct app_daemon *d)
 		return;
 	app_ctl_server_free(d->ctl);
 	app_daemon_load_free(d);  /* after the server, which cancels its deferred reply */
+	app_daemon_taps_free(d);  /* after the server, which cancels their streams */
 	app_daemon_vchan_free(d); /* after the server, which closes its vchan */
 	app_hotplug_free(d->hp);  /* before the bridge: it holds a pointer to it */
 	if (d->sigfd >= 0)

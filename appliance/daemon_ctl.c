@@ -279,6 +279,8 @@ static const struct app_ctl_command daemon_commands[] = {
 	{"ports", ctl_ports},
 	{"stats", ctl_stats},
 	{"show", ctl_show},
+	{"capture", app_daemon_ctl_capture},
+	{"trace", app_daemon_ctl_trace},
 };
 
 int app_daemon_ctl_open(struct app_daemon *d, const char *path)

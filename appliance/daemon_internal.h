@@ -31,6 +31,7 @@ struct app_daemon {
 	char *rules_text, *rules_name;
 	uint64_t generation; /* rulesets installed so far */
 	time_t loaded_at;
+	struct app_taps *taps; /* captures and traces (daemon_capture.c); NULL before one */
 	struct app_daemon_load *load; /* a ruleset compiling in a thread; NULL when none */
 };
 
@@ -74,5 +75,12 @@ int app_daemon_ctl_open(struct app_daemon *d, const char *path);
 int app_daemon_vchan_start(struct app_daemon *d);
 void app_daemon_vchan_tick(struct app_daemon *d);
 void app_daemon_vchan_free(struct app_daemon *d);
+
+/* `vifwall capture` and `vifwall trace` (daemon_capture.c): the commands; after every
+ * round of the loop, send what the taps kept; free them after the server. */
+int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply);
+int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply);
+void app_daemon_taps_drain(struct app_daemon *d);
+void app_daemon_taps_free(struct app_daemon *d);
 
 #endif

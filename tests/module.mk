@@ -20,7 +20,8 @@ $(BUILD)/tests/appliance/%: $(BUILD)/obj/tests/appliance/%.o $(TESTLIB_OBJS) $(A
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
 
 # Fuzz targets: clang + libFuzzer, with the filters/ sources (and the control
-# protocol and configuration file parsers, which have no main()) compiled in directly.
+# protocol, configuration file and capture record parsers, which have no main())
+# compiled in directly.
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)"' \
@@ -28,7 +29,8 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) appliance/ctl_proto.c \
-                 appliance/daemon_config.c | deps-ok
+                 appliance/daemon_config.c appliance/tap_proto.c appliance/frame_summary.c \
+                 | deps-ok
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
