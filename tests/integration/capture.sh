@@ -80,7 +80,31 @@ diag "$(cat "$tmp/text.out")"
 check "without -w: one line per frame, like tcpdump" bash -c "[ $rc = 0 ] &&
 	[ \$(grep -c 'web1 \(In\|Out\) *IP 10.0.0.* > 10.0.0.*: ICMP echo' '$tmp/text.out') = 4 ]"
 
+ip netns exec "$(ns g1)" ping -i 0.05 -c 200 10.0.0.1 >/dev/null 2>&1 &
+pp=$!
+timeout 60 "$build/vifwall" --ctl "$ctl" capture web1 -c 6 -w - icmp 2>/dev/null |
+	tcpdump -nr - 2>/dev/null >"$tmp/pipe.out"
+kill $pp 2>/dev/null
+wait $pp 2>/dev/null
+check "-w - writes pcap to stdout: tcpdump -r - reads 6 ICMP frames" \
+	bash -c "[ \$(grep -c ICMP '$tmp/pipe.out') = 6 ]"
+
 # --- errors ---
+for i in 1 2 3 4; do
+	"$build/vifwall" --ctl "$ctl" capture uplink -c 1 'udp port 1' >/dev/null 2>&1 &
+	held[$i]=$!
+done
+for _ in $(seq 100); do
+	[ "$(grep -c 'capture on uplink started' "$tmp/daemon.log")" = 4 ] && break
+	sleep 0.1
+done
+vw capture uplink -c 1 >"$tmp/out" 2>&1
+rc=$?
+diag "$(cat "$tmp/out")"
+check "a fifth capture at once is refused (vifwalld allows 4)" \
+	bash -c "[ $rc = 1 ] && grep -q '4 captures are running' '$tmp/out'"
+kill -INT "${held[@]}" 2>/dev/null
+wait "${held[@]}" 2>/dev/null
 vw capture web1 -c 1 'icmp and and' >"$tmp/out" 2>&1
 rc=$?
 diag "$(cat "$tmp/out")"
