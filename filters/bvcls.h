@@ -74,6 +74,15 @@ struct flt_bvcls_pos {
 void flt_bvcls_locate(const struct flt_bvcls *c, const struct flt_bvcls_key *key,
 		      struct flt_bvcls_pos *pos);
 
+/* Whether every dimension of @c is at most 4 bytes wide: then flt_bvcls_locate32 can
+ * take the packet's values as 32-bit words, the cheap form for the packet path. */
+bool flt_bvcls_narrow(const struct flt_bvcls *c);
+
+/* flt_bvcls_locate for a narrow classifier: @value[d] the value of dimension d (read
+ * only when bit d of @absent is clear). Never fails. */
+void flt_bvcls_locate32(const struct flt_bvcls *c, const uint32_t *value, uint32_t absent,
+			struct flt_bvcls_pos *pos);
+
 /* The first rule with index >= @from that matches the located key, or FLT_BVCLS_NONE. */
 uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from);
 

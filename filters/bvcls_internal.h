@@ -26,7 +26,7 @@ struct cdim {
 	uint32_t nint;	  /* elementary intervals; index nint is "absent" */
 	flt_u128 *bounds; /* nint lower bounds, ascending, bounds[0] == 0 */
 	uint32_t *direct; /* width <= 2: value -> interval */
-	uint32_t *top;	  /* width > 2: 65537 entries, top 16 bits -> first interval */
+	uint32_t *top;	  /* width > 2: TOP_SIZE + 1 entries, top bits -> first interval */
 	uint64_t *bv;	  /* dense: (nint + 1) x nwords; sparse: the base vector */
 	uint64_t *sum;	  /* dense: (nint + 1) x nsum: words where the vector is nonzero */
 	uint32_t *b32;	  /* width 3 or 4: the bounds again, as 32-bit words (cheaper search) */
@@ -49,6 +49,7 @@ struct flt_bvcls {
 	unsigned ndims;
 	uint32_t nrules, nwords, nsum;
 	uint32_t sstride; /* words of a sparse interval's record (srec) */
+	bool popcnt;	  /* the CPU has the popcnt instruction */
 	struct cdim dims[FLT_BVCLS_MAX_DIMS];
 	unsigned nfold;			    /* dimensions folded into the class */
 	uint8_t fold[FLT_BVCLS_MAX_DIMS];   /* which, in folding order */

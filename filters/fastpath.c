@@ -43,6 +43,7 @@ struct fp_chain {
 	struct flt_bvcls *cls; /* NULL: walk with the reference evaluator */
 	uint32_t *start;       /* per rule: first expression to run once it is a candidate */
 	unsigned ndims;
+	bool narrow; /* every dimension fits 32 bits: flt_bvcls_locate32 */
 	struct fp_run_dim dims[FLT_BVCLS_MAX_DIMS];
 };
 
@@ -155,6 +156,8 @@ static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
 	}
 	if (rc == 0)
 		rc = flt_bvcls_build(b, &fc->cls);
+	if (rc == 0)
+		fc->narrow = flt_bvcls_narrow(fc->cls);
 out:
 	flt_bvcls_builder_free(b);
 	free(order);
@@ -285,6 +288,41 @@ absent:
 	return r.verdict.code == FLT_NFT_CONTINUE ? -1 : 0;
 }
 
+/* dim_value for a dimension of at most 4 bytes, as a 32-bit word: the packet path's
+ * common case, without 128-bit values. Same returns. */
+static inline int dim_value32(const struct fp_run_dim *d, const struct flt_pktctx *pc, uint32_t *v)
+{
+	const struct flt_pkt *pkt = pc->pkt;
+	const uint8_t *src = NULL;
+	flt_u128 w;
+	int rc;
+
+	switch (d->direct) {
+	case FP_RUN_NFPROTO:
+		*v = pkt->nfproto;
+		return 1;
+	case FP_RUN_L4PROTO:
+		*v = pkt->l4proto;
+		return (pkt->flags & FLT_PKT_F_L4) != 0;
+	case FP_RUN_NH:
+		src = flt_pkt_ptr(pkt, (uint32_t)pkt->nh + d->offset, d->width);
+		break;
+	case FP_RUN_TH:
+		if ((pkt->flags & FLT_PKT_F_L4) && !pkt->fragoff)
+			src = flt_pkt_ptr(pkt, pkt->th + d->offset, d->width);
+		break;
+	default:
+		break;
+	}
+	if (src) {
+		*v = (uint32_t)flt_bvcls_value(src, d->width);
+		return 1;
+	}
+	rc = dim_value(d, pc, &w); /* everything else, and the absent cases */
+	*v = (uint32_t)w;
+	return rc;
+}
+
 bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_pktctx *pc,
 		     struct flt_bvcls_pos *pos)
 {
@@ -294,6 +332,19 @@ bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_
 
 	if (!fc->cls)
 		return false;
+	if (fc->narrow) {
+		uint32_t v[FLT_BVCLS_MAX_DIMS], absent = 0;
+
+		for (unsigned d = 0; d < fc->ndims; d++) {
+			rc = dim_value32(&fc->dims[d], pc, &v[d]);
+			if (rc < 0)
+				return false;
+			absent |= (uint32_t)(rc == 0) << d;
+		}
+		/* with no dimension at all, the classifier's one unused dimension */
+		flt_bvcls_locate32(fc->cls, v, fc->ndims ? absent : 1, pos);
+		return true;
+	}
 	key.present[0] = false; /* read even with no dimension */
 	key.value[0] = 0;
 	for (unsigned d = 0; d < fc->ndims; d++) {

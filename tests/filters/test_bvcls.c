@@ -121,6 +121,18 @@ static void random_trial(unsigned ndims, const uint8_t *widths, unsigned nrules,
 		uint32_t from = rnd() % 4 ? 0 : (uint32_t)(rnd() % nrules);
 		assert_int_equal(flt_bvcls_first(c, &pos, from),
 				 model_first(r, nrules, ndims, &k, from));
+		if (flt_bvcls_narrow(c)) { /* the packet path's form locates the same */
+			struct flt_bvcls_pos p32;
+			uint32_t v[FLT_BVCLS_MAX_DIMS], absent = 0;
+
+			for (unsigned d = 0; d < ndims; d++) {
+				v[d] = (uint32_t)k.value[d];
+				absent |= (uint32_t)!k.present[d] << d;
+			}
+			flt_bvcls_locate32(c, v, absent, &p32);
+			assert_memory_equal(p32.iv, pos.iv, ndims * sizeof(pos.iv[0]));
+			assert_int_equal(p32.cls, pos.cls);
+		}
 	}
 	flt_bvcls_free(c);
 	free(r);

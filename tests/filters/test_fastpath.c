@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "filters/bvcls.h"
+#include "filters/bvcls_internal.h" /* to run both popcount paths */
 #include "filters/conntrack.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
@@ -620,18 +621,23 @@ static void test_prefix_every_length(void **state)
 
 /* Rules shaped like a firewall's (prefixes on wide dimensions, so those are stored
  * sparse; a few port ranges and protocols, folded into a class; wildcards everywhere),
- * against a linear scan of the same ranges. */
-static void test_bvcls_sparse_fold(void **state)
+ * against a linear scan of the same ranges. With every dimension narrow (at most 4
+ * bytes), flt_bvcls_locate32 must locate exactly as flt_bvcls_locate; and the lookup
+ * must answer the same with and without the popcnt instruction. */
+enum { SF_NR = 6000, SF_ND = 5, SF_NK = 20000 };
+
+static void sparse_fold_one(const uint8_t *w, uint64_t seed)
 {
-	enum { NR = 6000, ND = 5, NK = 20000 };
-	static const uint8_t w[ND] = {4, 16, 2, 2, 1};
+	enum { NR = SF_NR, ND = SF_ND, NK = SF_NK };
 	static flt_u128 lo[NR][ND], hi[NR][ND];
 	static bool any[NR][ND];
 	struct flt_bvcls_builder *b;
 	struct flt_bvcls *c;
+	bool narrow = true;
 
-	(void)state;
-	rng = 0xb17b17ull;
+	rng = seed;
+	for (unsigned d = 0; d < ND; d++)
+		narrow &= w[d] <= 4;
 	assert_int_equal(flt_bvcls_builder_new(ND, w, NR, &b), 0);
 	for (unsigned r = 0; r < NR; r++)
 		for (unsigned d = 0; d < ND; d++) {
@@ -686,8 +692,34 @@ static void test_bvcls_sparse_fold(void **state)
 		}
 		flt_bvcls_locate(c, &key, &pos);
 		assert_int_equal(flt_bvcls_first(c, &pos, from), want);
+		c->popcnt = !c->popcnt;
+		assert_int_equal(flt_bvcls_first(c, &pos, from), want);
+		c->popcnt = !c->popcnt;
+		assert_int_equal(flt_bvcls_narrow(c), narrow);
+		if (narrow) {
+			struct flt_bvcls_pos p32;
+			uint32_t v[ND], absent = 0;
+
+			for (unsigned d = 0; d < ND; d++) {
+				v[d] = (uint32_t)key.value[d];
+				absent |= (uint32_t)!key.present[d] << d;
+			}
+			flt_bvcls_locate32(c, v, absent, &p32);
+			assert_memory_equal(p32.iv, pos.iv, sizeof(pos.iv[0]) * ND);
+			assert_int_equal(p32.cls, pos.cls);
+		}
 	}
 	flt_bvcls_free(c);
+}
+
+static void test_bvcls_sparse_fold(void **state)
+{
+	static const uint8_t wide[SF_ND] = {4, 16, 2, 2, 1};  /* an IPv6 address: 128-bit path */
+	static const uint8_t narrow[SF_ND] = {4, 4, 2, 2, 1}; /* IPv4: flt_bvcls_locate32 */
+
+	(void)state;
+	sparse_fold_one(wide, 0xb17b17ull);
+	sparse_fold_one(narrow, 0x5eed5eedull);
 }
 
 /* --- ClassBench ------------------------------------------------------------------- */
