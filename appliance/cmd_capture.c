@@ -115,7 +115,8 @@ static int stream_read(struct app_ctl_client *c, struct sink *s)
 				s->dropped = (uint64_t)json_integer_value(v);
 		} else if (chunk_take(s, ch.data, ch.len) < 0) {
 			app_ctl_chunk_clear(&ch);
-			fprintf(stderr, "vifwall capture: vifwalld sent a malformed capture record\n");
+			fprintf(stderr,
+				"vifwall capture: vifwalld sent a malformed capture record\n");
 			return 1;
 		}
 		app_ctl_chunk_clear(&ch);
@@ -154,9 +155,10 @@ static int capture_run(const struct app_global_opts *g, int argc, char **argv)
 			n = strtoull(optarg, &end, 10);
 			if (errno || *end || optarg[0] == '-' || !n ||
 			    n > (opt == 'c' ? APP_CAPTURE_COUNT_MAX : APP_CAPTURE_SNAPLEN_MAX)) {
-				fprintf(stderr, "vifwall capture: -%c wants a number from 1 to %u\n",
-					opt,
-					opt == 'c' ? APP_CAPTURE_COUNT_MAX : APP_CAPTURE_SNAPLEN_MAX);
+				fprintf(stderr,
+					"vifwall capture: -%c wants a number from 1 to %u\n", opt,
+					opt == 'c' ? APP_CAPTURE_COUNT_MAX
+						   : APP_CAPTURE_SNAPLEN_MAX);
 				return 2;
 			}
 			if (opt == 'c')
@@ -204,7 +206,9 @@ static int capture_run(const struct app_global_opts *g, int argc, char **argv)
 	json_decref(args);
 	if (rc < 0) {
 		fprintf(stderr, "vifwall capture: %s\n",
-			stop ? "interrupted" : err ? err : strerror(-rc));
+			stop  ? "interrupted"
+			: err ? err
+			      : strerror(-rc));
 		status = 1;
 		goto out;
 	}

@@ -42,10 +42,10 @@ struct trace_rec {
 	struct timespec ts;
 	char in[APP_IFNAMSIZ], out[APP_IFNAMSIZ];
 	enum nb_drop_reason why;
-	bool ruled;			/* a verdict decided: handle and chain are set */
+	bool ruled; /* a verdict decided: handle and chain are set */
 	uint64_t handle;
-	const char *chain;		/* owned by the ruleset of generation gen */
-	uint64_t gen;			/* d->generation when it was dropped */
+	const char *chain; /* owned by the ruleset of generation gen */
+	uint64_t gen;	   /* d->generation when it was dropped */
 	uint32_t len, caplen;
 	uint8_t data[TRACE_SNAP];
 };
@@ -178,7 +178,8 @@ static int taps_get(struct app_daemon *d, struct app_taps **out)
 		if (!d->taps)
 			return -ENOMEM;
 		d->taps->d = d;
-		d->taps->tap = (struct nb_tap){.frame = tap_frame, .drop = tap_drop, .arg = d->taps};
+		d->taps->tap =
+			(struct nb_tap){.frame = tap_frame, .drop = tap_drop, .arg = d->taps};
 	}
 	*out = d->taps;
 	return 0;
@@ -213,8 +214,8 @@ int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
 	rc = app_capbuf_new(req.filter, req.snaplen, req.count, CAPTURE_BUF_BYTES, &c->cb, err,
 			    sizeof(err));
 	if (rc == -EINVAL)
-		return app_ctl_reply_error(reply, "bad filter expression '%s': %s",
-					   req.filter, err);
+		return app_ctl_reply_error(reply, "bad filter expression '%s': %s", req.filter,
+					   err);
 	if (rc < 0)
 		return rc;
 	c->taps = t;
@@ -275,11 +276,11 @@ int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
 static json_t *trace_json(struct app_daemon *d, const struct trace_rec *r)
 {
 	char frame[256];
-	json_t *o = json_pack(
-		"{s:I, s:s, s:s, s:I, s:s}", "time_ns",
-		(json_int_t)r->ts.tv_sec * 1000000000 + (json_int_t)r->ts.tv_nsec, "port", r->in,
-		"reason", nb_drop_reason_name(r->why), "len", (json_int_t)r->len, "frame",
-		app_frame_summary(r->data, r->caplen, r->len, frame, sizeof(frame)));
+	json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "time_ns",
+			      (json_int_t)r->ts.tv_sec * 1000000000 + (json_int_t)r->ts.tv_nsec,
+			      "port", r->in, "reason", nb_drop_reason_name(r->why), "len",
+			      (json_int_t)r->len, "frame",
+			      app_frame_summary(r->data, r->caplen, r->len, frame, sizeof(frame)));
 
 	if (!o)
 		return NULL;
@@ -290,8 +291,8 @@ static json_t *trace_json(struct app_daemon *d, const struct trace_rec *r)
 	 * the generation, not the pointer, tells, as a new ruleset may reuse the address). */
 	if (r->ruled && r->gen == d->generation && d->rs) {
 		struct flt_rule_src src;
-		json_t *rule = json_pack("{s:s, s:I}", "chain", r->chain, "handle",
-					 (json_int_t)r->handle);
+		json_t *rule =
+			json_pack("{s:s, s:I}", "chain", r->chain, "handle", (json_int_t)r->handle);
 
 		if (rule && r->handle && flt_ruleset_rule_src(d->rs, r->handle, &src) == 0) {
 			json_object_set_new(rule, "file", json_string(src.file ? src.file : ""));

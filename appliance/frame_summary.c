@@ -57,28 +57,44 @@ static void tcp_flags(struct out *o, uint8_t fl)
 static const char *icmp_name(unsigned type)
 {
 	switch (type) {
-	case 0: return "echo reply";
-	case 3: return "unreachable";
-	case 5: return "redirect";
-	case 8: return "echo request";
-	case 11: return "time exceeded";
-	default: return NULL;
+	case 0:
+		return "echo reply";
+	case 3:
+		return "unreachable";
+	case 5:
+		return "redirect";
+	case 8:
+		return "echo request";
+	case 11:
+		return "time exceeded";
+	default:
+		return NULL;
 	}
 }
 
 static const char *icmp6_name(unsigned type)
 {
 	switch (type) {
-	case 1: return "destination unreachable";
-	case 2: return "packet too big";
-	case 3: return "time exceeded";
-	case 128: return "echo request";
-	case 129: return "echo reply";
-	case 133: return "router solicitation";
-	case 134: return "router advertisement";
-	case 135: return "neighbor solicitation";
-	case 136: return "neighbor advertisement";
-	default: return NULL;
+	case 1:
+		return "destination unreachable";
+	case 2:
+		return "packet too big";
+	case 3:
+		return "time exceeded";
+	case 128:
+		return "echo request";
+	case 129:
+		return "echo reply";
+	case 133:
+		return "router solicitation";
+	case 134:
+		return "router advertisement";
+	case 135:
+		return "neighbor solicitation";
+	case 136:
+		return "neighbor advertisement";
+	default:
+		return NULL;
 	}
 }
 

@@ -52,7 +52,8 @@ int app_capture_req_parse(const json_t *args, struct app_capture_req *req, char 
 	memcpy(req->port, json_string_value(port), n + 1);
 	req->filter = "";
 	if (filter) {
-		if (!json_is_string(filter) || json_string_length(filter) > APP_CAPTURE_FILTER_MAX ||
+		if (!json_is_string(filter) ||
+		    json_string_length(filter) > APP_CAPTURE_FILTER_MAX ||
 		    strlen(json_string_value(filter)) != json_string_length(filter))
 			return fail(err, errlen,
 				    "\"filter\" must be a pcap-filter expression of at "
@@ -71,8 +72,8 @@ int app_capture_req_parse(const json_t *args, struct app_capture_req *req, char 
 json_t *app_capture_req_build(const struct app_capture_req *req)
 {
 	return json_pack("{s:s, s:s, s:I, s:I}", "port", req->port, "filter",
-			 req->filter ? req->filter : "", "count", (json_int_t)req->count,
-			 "snaplen", (json_int_t)req->snaplen);
+			 req->filter ? req->filter : "", "count", (json_int_t)req->count, "snaplen",
+			 (json_int_t)req->snaplen);
 }
 
 int app_trace_req_parse(const json_t *args, uint64_t *count, char *err, size_t errlen)
@@ -161,18 +162,21 @@ char *app_trace_format(const json_t *rec, char *buf, size_t n)
 				 tm.tm_sec, (unsigned)(ns % 1000000000u / 1000u));
 	}
 	if (json_is_object(rule)) {
-		const json_t *h = json_object_get(rule, "handle"), *l = json_object_get(rule, "line");
+		const json_t *h = json_object_get(rule, "handle"),
+			     *l = json_object_get(rule, "line");
 		json_int_t handle = json_is_integer(h) ? json_integer_value(h) : 0;
 
 		if (handle <= 0)
 			snprintf(how, sizeof(how), "  policy of chain %s", str_or(rule, "chain"));
 		else if (json_is_integer(l) && json_integer_value(l) > 0)
-			snprintf(how, sizeof(how), "  %s:%" JSON_INTEGER_FORMAT " (handle %" JSON_INTEGER_FORMAT ") chain %s: %s",
+			snprintf(how, sizeof(how),
+				 "  %s:%" JSON_INTEGER_FORMAT " (handle %" JSON_INTEGER_FORMAT
+				 ") chain %s: %s",
 				 str_or(rule, "file"), json_integer_value(l), handle,
 				 str_or(rule, "chain"), str_or(rule, "text"));
 		else
-			snprintf(how, sizeof(how), "  handle %" JSON_INTEGER_FORMAT " chain %s", handle,
-				 str_or(rule, "chain"));
+			snprintf(how, sizeof(how), "  handle %" JSON_INTEGER_FORMAT " chain %s",
+				 handle, str_or(rule, "chain"));
 	}
 	snprintf(buf, n, "%s %s%s%s %s%s  %s", when, str_or(rec, "port"), out ? " > " : "",
 		 out ? out : "", str_or(rec, "reason"), how, str_or(rec, "frame"));

@@ -36,11 +36,11 @@
 #include <jansson.h>
 
 /* What vifwalld grants a client, at most. */
-#define APP_CAPTURE_SNAPLEN_MAX 65535u	  /* bytes kept of each frame */
+#define APP_CAPTURE_SNAPLEN_MAX 65535u	    /* bytes kept of each frame */
 #define APP_CAPTURE_COUNT_MAX	1000000000u /* -c N */
-#define APP_CAPTURE_FILTER_MAX	4096u	  /* characters of a pcap-filter expression */
-#define APP_CAPTURE_MAX		4u	  /* captures running at once */
-#define APP_TRACE_MAX		4u	  /* traces running at once */
+#define APP_CAPTURE_FILTER_MAX	4096u	    /* characters of a pcap-filter expression */
+#define APP_CAPTURE_MAX		4u	    /* captures running at once */
+#define APP_TRACE_MAX		4u	    /* traces running at once */
 
 #define APP_CAPREC_HDR_LEN 20u
 #define APP_CAPREC_RX	   1

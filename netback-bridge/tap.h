@@ -28,12 +28,12 @@ enum {
 
 /* One dropped frame, as the frame path saw it. Valid during the callback only. */
 struct nb_tap_drop {
-	const char *in;			/* ingress port's name */
-	const char *out;		/* egress port's name for a rule drop; NULL otherwise */
-	enum nb_drop_reason why;	/* counters.h */
-	const struct flt_verdict *v;	/* the deciding verdict (rule drops); NULL otherwise */
-	const struct flt_ruleset *rs;	/* the ruleset that decided; NULL without one */
-	const struct nb_frame *f;	/* the frame */
+	const char *in;		      /* ingress port's name */
+	const char *out;	      /* egress port's name for a rule drop; NULL otherwise */
+	enum nb_drop_reason why;      /* counters.h */
+	const struct flt_verdict *v;  /* the deciding verdict (rule drops); NULL otherwise */
+	const struct flt_ruleset *rs; /* the ruleset that decided; NULL without one */
+	const struct nb_frame *f;     /* the frame */
 };
 
 struct nb_tap {

@@ -21,40 +21,39 @@
 
 /* Ethernet + IPv4 + ICMP echo request 10.0.0.11 -> 10.0.0.1, id 7 seq 1, 8 data bytes. */
 static const uint8_t icmp_echo[] = {
-	0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x11, 0x08, 0x00, /* eth */
-	0x45, 0, 0, 36, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 11, 10, 0, 0, 1, /* ip */
-	8, 0, 0, 0, 0, 7, 0, 1, /* icmp */
-	1, 2, 3, 4, 5, 6, 7, 8,
+	0x02, 0, 0, 0,	0, 0x01, 0x02, 0, 0,  0, 0, 0x11, 0x08, 0x00,			  /* eth */
+	0x45, 0, 0, 36, 0, 1,	 0,    0, 64, 1, 0, 0,	  10,	0,    0, 11, 10, 0, 0, 1, /* ip */
+	8,    0, 0, 0,	0, 7,	 0,    1,						  /* icmp */
+	1,    2, 3, 4,	5, 6,	 7,    8,
 };
 
 /* Ethernet + IPv4 + UDP 10.0.0.11:5000 -> 10.0.0.1:53. */
 static const uint8_t udp_dns[] = {
-	0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x11, 0x08, 0x00,
-	0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 11, 10, 0, 0, 1,
-	0x13, 0x88, 0, 53, 0, 8, 0, 0,
+	0x02, 0,  0,  0, 0, 0x01, 0x02, 0, 0,  0,  0, 0x11, 0x08, 0x00, 0x45, 0, 0,  28, 0, 1, 0,
+	0,    64, 17, 0, 0, 10,	  0,	0, 11, 10, 0, 0,    1,	  0x13, 0x88, 0, 53, 0,	 8, 0, 0,
 };
 
 /* VLAN 5, IPv4 TCP SYN 10.0.0.1:40000 -> 10.0.0.11:80. */
 static const uint8_t vlan_tcp_syn[] = {
-	0x02, 0, 0, 0, 0, 0x11, 0x02, 0, 0, 0, 0, 0x01, 0x81, 0x00, 0, 5, 0x08, 0x00,
-	0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 11,
-	0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+	0x02, 0,    0,	  0,	0,  0x11, 0x02, 0,    0,    0,	  0, 0x01, 0x81, 0x00, 0,
+	5,    0x08, 0x00, 0x45, 0,  0,	  40,	0,    1,    0,	  0, 64,   6,	 0,    0,
+	10,   0,    0,	  1,	10, 0,	  0,	11,   0x9c, 0x40, 0, 80,   0,	 0,    0,
+	1,    0,    0,	  0,	0,  0x50, 0x02, 0xff, 0xff, 0,	  0, 0,	   0,
 };
 
 /* ARP request: who has 10.0.0.1, tell 10.0.0.11. */
 static const uint8_t arp_req[] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x11, 0x08, 0x06,
-	0, 1, 0x08, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 0x11, 10, 0, 0, 11,
-	0, 0, 0, 0, 0, 0, 10, 0, 0, 1,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,	   0, 0,  0x11, 0x08, 0x06,
+	0,    1,    0x08, 0,	6,    4,    0,	  1, 0x02, 0, 0,  0,	0,    0x11,
+	10,   0,    0,	  11,	0,    0,    0,	  0, 0,	   0, 10, 0,	0,    1,
 };
 
 /* IPv6 ICMPv6 echo request fe80::1 -> fe80::2 id 3 seq 4. */
 static const uint8_t icmp6_echo[] = {
-	0x33, 0x33, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 0x11, 0x86, 0xdd,
-	0x60, 0, 0, 0, 0, 8, 58, 255,
-	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
-	128, 0, 0, 0, 0, 3, 0, 4,
+	0x33, 0x33, 0, 0, 0,  1,   0x02, 0,    0, 0, 0, 0x11, 0x86, 0xdd, 0x60, 0,
+	0,    0,    0, 8, 58, 255, 0xfe, 0x80, 0, 0, 0, 0,    0,    0,	  0,	0,
+	0,    0,    0, 0, 0,  1,   0xfe, 0x80, 0, 0, 0, 0,    0,    0,	  0,	0,
+	0,    0,    0, 0, 0,  2,   128,	 0,    0, 0, 0, 3,    0,    4,
 };
 
 static json_t *parse_json(const char *text)
@@ -164,8 +163,12 @@ static void test_trace_req(void **state)
 static void test_caprec_round_trip(void **state)
 {
 	uint8_t buf[256];
-	struct app_caprec in = {.sec = 1765000000, .nsec = 999999999, .len = 1500, .caplen = 4,
-				.dir = APP_CAPREC_TX, .data = (const uint8_t *)"abcd"};
+	struct app_caprec in = {.sec = 1765000000,
+				.nsec = 999999999,
+				.len = 1500,
+				.caplen = 4,
+				.dir = APP_CAPREC_TX,
+				.data = (const uint8_t *)"abcd"};
 	struct app_caprec out;
 	size_t len = 0, off = 0, n;
 
@@ -176,8 +179,12 @@ static void test_caprec_round_trip(void **state)
 	in.caplen = 0;
 	in.dir = APP_CAPREC_RX;
 	len += app_caprec_put(buf + len, sizeof(buf) - len, &in);
-	assert_int_equal(app_caprec_put(buf, APP_CAPREC_HDR_LEN + 3, &(struct app_caprec){
-		.caplen = 4, .len = 4, .dir = 1, .data = (const uint8_t *)"abcd"}), 0);
+	assert_int_equal(app_caprec_put(buf, APP_CAPREC_HDR_LEN + 3,
+					&(struct app_caprec){.caplen = 4,
+							     .len = 4,
+							     .dir = 1,
+							     .data = (const uint8_t *)"abcd"}),
+			 0);
 
 	assert_int_equal(app_caprec_next(buf, len, &off, &out), 1);
 	assert_int_equal(out.sec, 1765000000);
@@ -196,7 +203,11 @@ static void test_caprec_round_trip(void **state)
 static void test_caprec_refuses_lies(void **state)
 {
 	uint8_t good[APP_CAPREC_HDR_LEN + 4], bad[sizeof(good)];
-	struct app_caprec r = {.sec = 1, .nsec = 2, .len = 4, .caplen = 4, .dir = APP_CAPREC_RX,
+	struct app_caprec r = {.sec = 1,
+			       .nsec = 2,
+			       .len = 4,
+			       .caplen = 4,
+			       .dir = APP_CAPREC_RX,
 			       .data = (const uint8_t *)"wxyz"};
 	size_t off;
 
@@ -213,13 +224,12 @@ static void test_caprec_refuses_lies(void **state)
 		size_t at;
 		uint8_t v;
 	} lies[] = {
-		{4, 0xff},  /* nanoseconds >= 1e9 */
-		{11, 3},    /* len 3 < caplen 4 */
-		{14, 1},    /* caplen above the snaplen limit */
-		{15, 5},    /* caplen 5: more than the bytes there */
-		{16, 0},    /* direction */
-		{16, 3},
-		{18, 1},    /* padding not zero */
+		{4, 0xff},	    /* nanoseconds >= 1e9 */
+		{11, 3},	    /* len 3 < caplen 4 */
+		{14, 1},	    /* caplen above the snaplen limit */
+		{15, 5},	    /* caplen 5: more than the bytes there */
+		{16, 0},	    /* direction */
+		{16, 3},   {18, 1}, /* padding not zero */
 	};
 	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
 		memcpy(bad, good, sizeof(good));
@@ -245,7 +255,8 @@ static void test_capbuf_bad_filter_says_what_libpcap_says(void **state)
 	assert_null(cb);
 	assert_non_null(strstr(err, "syntax error"));
 	assert_int_equal(app_capbuf_new("host no.such.name.invalid", 65535, 0, 1 << 17, &cb, err,
-					sizeof(err)), -EINVAL);
+					sizeof(err)),
+			 -EINVAL);
 	assert_true(strlen(err) > 0);
 	/* A buffer that cannot hold one record of snaplen is refused. */
 	assert_int_equal(app_capbuf_new("", 1000, 0, 1000, &cb, err, sizeof(err)), -EINVAL);
@@ -303,11 +314,11 @@ static void test_capbuf_full_drops_and_counts(void **state)
 
 	(void)state;
 	/* Room for three records and a bit: the fourth and fifth are lost, counted. */
-	assert_int_equal(app_capbuf_new("", 65535, 0, APP_CAPREC_HDR_LEN + 65535, &cb, err,
-					sizeof(err)), 0);
+	assert_int_equal(
+		app_capbuf_new("", 65535, 0, APP_CAPREC_HDR_LEN + 65535, &cb, err, sizeof(err)), 0);
 	app_capbuf_free(cb);
-	assert_int_equal(app_capbuf_new("", sizeof(icmp_echo), 0, 3 * rec + 10, &cb, err,
-					sizeof(err)), 0);
+	assert_int_equal(
+		app_capbuf_new("", sizeof(icmp_echo), 0, 3 * rec + 10, &cb, err, sizeof(err)), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(app_capbuf_keep(cb, icmp_echo, sizeof(icmp_echo), 1, &ts), 1);
 	assert_int_equal(app_capbuf_keep(cb, icmp_echo, sizeof(icmp_echo), 1, &ts), 0);
@@ -392,12 +403,14 @@ static void test_trace_format(void **state)
 			 "request\", \"rule\": {\"chain\": \"forward\", \"handle\": 4, \"file\": "
 			 "\"r.nft\", \"line\": 5, \"text\": \"ip saddr 10.0.0.1 drop\"}}");
 	app_trace_format(rec, line, sizeof(line));
-	assert_non_null(strstr(line, " uplink > web1 rule  r.nft:5 (handle 4) chain forward: ip "
-				     "saddr 10.0.0.1 drop  IP 10.0.0.1 > 10.0.0.11: ICMP echo request"));
+	assert_non_null(strstr(line,
+			       " uplink > web1 rule  r.nft:5 (handle 4) chain forward: ip "
+			       "saddr 10.0.0.1 drop  IP 10.0.0.1 > 10.0.0.11: ICMP echo request"));
 	json_decref(rec);
 
-	rec = parse_json("{\"time_ns\": 0, \"port\": \"web1\", \"out\": \"uplink\", \"reason\": "
-			 "\"rule\", \"frame\": \"x\", \"rule\": {\"chain\": \"forward\", \"handle\": 0}}");
+	rec = parse_json(
+		"{\"time_ns\": 0, \"port\": \"web1\", \"out\": \"uplink\", \"reason\": "
+		"\"rule\", \"frame\": \"x\", \"rule\": {\"chain\": \"forward\", \"handle\": 0}}");
 	assert_non_null(strstr(app_trace_format(rec, line, sizeof(line)),
 			       "web1 > uplink rule  policy of chain forward  x"));
 	json_decref(rec);
