@@ -187,7 +187,7 @@ while [ $n -lt "${CYCLES:-0}" ]; do
 		wait_for 20 no_web1 || fails=$((fails + 1))
 		$XL create /tmp/web1.cfg >/tmp/xl-web1.log 2>&1 || fails=$((fails + 1))
 		gid1=$($XL domid web1 2>/dev/null)
-		wait_for 60 sh -c "[ \"\$(xenstore-read /local/domain/$aid/backend/vif/$gid1/0/state 2>/dev/null)\" = 4 ]" ||
+		wait_for 120 sh -c "[ \"\$(xenstore-read /local/domain/$aid/backend/vif/$gid1/0/state 2>/dev/null)\" = 4 ]" ||
 			{ fails=$((fails + 1)); diag "cycle $n: web1 (domain $gid1) did not connect after its reboot"; }
 		reboots=$((reboots + 1))
 	fi
@@ -203,6 +203,7 @@ while [ $n -lt "${CYCLES:-0}" ]; do
 		fi
 	done
 	n=$((n + 1))
+	[ $((n % 25)) = 0 ] && diag "cycle $n of $CYCLES done, $(since "$tc") s, $fails failures, ports: $(ports)"
 done
 if [ "${CYCLES:-0}" -gt 0 ]; then
 	echo "VWT-T cycles-$CYCLES $(since "$tc")"
