@@ -28,7 +28,7 @@ struct app_ctl_client {
 	int64_t stream_id;
 	int timeout_ms;
 	int streaming;
-	int broken; /* the byte stream is out of step: nothing more can be read */
+	int broken;		     /* the byte stream is out of step: nothing more can be read */
 	volatile sig_atomic_t *stop; /* set by a signal handler: waits give up */
 	size_t rpos, rlen;
 	uint8_t rbuf[RBUF_SIZE];

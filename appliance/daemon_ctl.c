@@ -31,7 +31,7 @@ int app_daemon_rules_compile(struct app_daemon *d, const char *path, struct flt_
 	return 0;
 }
 
-static char *file_read(const char *path)
+char *app_daemon_file_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
@@ -66,7 +66,7 @@ int app_daemon_rules_remember_text(struct app_daemon *d, char *text, const char 
 
 int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name)
 {
-	return app_daemon_rules_remember_text(d, file_read(path), name);
+	return app_daemon_rules_remember_text(d, app_daemon_file_text(path), name);
 }
 
 static const char *base_of(const char *path)

@@ -31,7 +31,7 @@ struct app_daemon {
 	char *rules_text, *rules_name;
 	uint64_t generation; /* rulesets installed so far */
 	time_t loaded_at;
-	struct app_taps *taps; /* captures and traces (daemon_capture.c); NULL before one */
+	struct app_taps *taps;	      /* captures and traces (daemon_capture.c); NULL before one */
 	struct app_daemon_load *load; /* a ruleset compiling in a thread; NULL when none */
 };
 
@@ -43,6 +43,9 @@ int app_daemon_rules_compile(struct app_daemon *d, const char *path, struct flt_
 /* Keep the text of @path (as @name) as the running ruleset's source. Returns 0 or
  * -errno; on failure the previous text stays. */
 int app_daemon_rules_remember(struct app_daemon *d, const char *path, const char *name);
+
+/* The whole file @path as a string (malloc'd), or NULL. Thread-safe. */
+char *app_daemon_file_text(const char *path);
 
 /* The same with the text itself (taken over, also on failure). */
 int app_daemon_rules_remember_text(struct app_daemon *d, char *text, const char *name);

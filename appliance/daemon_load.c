@@ -39,22 +39,6 @@ struct app_daemon_load {
 	char *err, *text;
 };
 
-static char *file_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&text, &len, '\0', f) < 0) {
-		free(text);
-		text = strdup("");
-	}
-	fclose(f);
-	return text;
-}
-
 static void *load_thread(void *arg)
 {
 	struct app_daemon_load *l = arg;
@@ -62,7 +46,7 @@ static void *load_thread(void *arg)
 	uint64_t one = 1;
 
 	l->rc = flt_ruleset_load(&lo, &l->rs, &l->err);
-	if (l->rc == 0 && !(l->text = file_text(l->path))) {
+	if (l->rc == 0 && !(l->text = app_daemon_file_text(l->path))) {
 		l->rc = -ENOMEM;
 		flt_ruleset_free(l->rs);
 		l->rs = NULL;

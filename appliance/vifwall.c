@@ -9,9 +9,8 @@
 #include "appliance/commands.h"
 
 static const struct app_cmd *const commands[] = {
-	&app_cmd_check, &app_cmd_replay, &app_cmd_load,	    &app_cmd_show,
-	&app_cmd_ports, &app_cmd_stats,	 &app_cmd_reattach,
-	&app_cmd_capture, &app_cmd_trace,
+	&app_cmd_check, &app_cmd_replay,   &app_cmd_load,    &app_cmd_show,  &app_cmd_ports,
+	&app_cmd_stats, &app_cmd_reattach, &app_cmd_capture, &app_cmd_trace,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -38,7 +38,7 @@ struct nb_bridge {
 	_Atomic uint64_t turns;
 	const struct nb_tap *tap; /* captures and traces (tap.h); NULL when none */
 	bool tap_drops;		  /* dropped frames go to tap->drop */
-	uint64_t now_ns; /* monotonic time of the current turn */
+	uint64_t now_ns;	  /* monotonic time of the current turn */
 	struct nb_bport ports[NB_MAX_PORTS];
 	struct pollfd pfd[NB_MAX_PORTS + NB_MAX_EXTRA_FDS];
 	struct nb_frame rx[NB_BURST_MAX];
