@@ -25,7 +25,7 @@ struct cdim {
 	bool sparse;
 	uint32_t nint;	  /* elementary intervals; index nint is "absent" */
 	flt_u128 *bounds; /* nint lower bounds, ascending, bounds[0] == 0 */
-	uint32_t *direct; /* width <= 2: value -> interval */
+	uint16_t *direct; /* width <= 2: value -> interval */
 	uint32_t *top;	  /* width > 2: TOP_SIZE + 1 entries, top bits -> first interval */
 	uint64_t *bv;	  /* dense: (nint + 1) x nwords; sparse: the base vector */
 	uint64_t *sum;	  /* dense: (nint + 1) x nsum: words where the vector is nonzero */
