@@ -28,7 +28,7 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -DVIFWALL_VERSION='"$(VERSION)
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) appliance/ctl_proto.c \
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) $(wildcard tests/lib/*.c) appliance/ctl_proto.c \
                  appliance/daemon_config.c appliance/tap_proto.c appliance/frame_summary.c \
                  | deps-ok
 	@mkdir -p $(@D)

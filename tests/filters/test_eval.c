@@ -23,6 +23,7 @@
 #include "filters/conntrack.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
+#include "tests/lib/nft_text.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -173,15 +174,9 @@ struct ctx {
 
 static int load_text(struct ctx *c, const char *text, char **err)
 {
-	struct flt_load_opts o = {.ports = ports};
-	int fd;
+	struct flt_load_opts o = {.path = c->path, .ports = ports};
 
-	strcpy(c->path, "/tmp/vifwall-test-eval-XXXXXX.nft");
-	fd = mkstemps(c->path, 4);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	o.path = c->path;
+	assert_int_equal(test_nft_file(text, c->path), 0);
 	return flt_ruleset_load(&o, &c->rs, err);
 }
 

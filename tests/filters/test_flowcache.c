@@ -31,6 +31,7 @@
 #include "filters/flowcache.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
+#include "tests/lib/nft_text.h"
 
 static const char *const ports[] = {"vif1.0", "vif2.0", "uplink", NULL};
 
@@ -409,17 +410,9 @@ static void count_log(void *arg, int level, const char *msg)
 static int side_load(struct side *s, const char *text, bool must)
 {
 	struct flt_logger lg = {.fn = count_log, .arg = &s->logs, .max_level = 7};
-	char path[64], *err = NULL;
-	int fd, rc;
+	char *err = NULL;
+	int rc = test_ruleset_from_text(text, ports, &lg, &s->rs, &err);
 
-	strcpy(path, "/tmp/vifwall-test-fc-XXXXXX.nft");
-	fd = mkstemps(path, 4);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct flt_load_opts o = {.path = path, .ports = ports, .log = &lg};
-	rc = flt_ruleset_load(&o, &s->rs, &err);
-	unlink(path);
 	if (rc < 0 && must)
 		fail_msg("load failed (%d): %s\n%s", rc, err ? err : "?", text);
 	free(err);

@@ -17,6 +17,7 @@
 
 #include "filters/conntrack.h"
 #include "filters/ruleset.h"
+#include "tests/lib/nft_text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,23 +62,17 @@ static uint64_t now_ns = 1000000000ull;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[] = "/tmp/vifwall-fuzz-classify-XXXXXX.nft", *err = NULL;
 	const char *ports[] = {"web1", "uplink", NULL};
-	struct flt_load_opts lo = {.path = path, .ports = ports};
 	struct flt_ct_config cc = {.max_entries = 256}; /* small: eviction gets exercised */
-	int fd = mkstemps(path, 4);
+	char *err = NULL;
 
 	(void)argc;
 	(void)argv;
-	if (fd < 0 || write(fd, rules, sizeof(rules) - 1) != (ssize_t)(sizeof(rules) - 1))
-		abort();
-	close(fd);
-	if (flt_ruleset_load(&lo, &rs, &err) < 0) {
+	if (test_ruleset_from_text(rules, ports, NULL, &rs, &err) < 0) {
 		fprintf(stderr, "fuzz_classify: the ruleset did not load (root needed):\n%s",
 			err ? err : "?");
 		abort();
 	}
-	unlink(path);
 	if (flt_ct_table_new(&cc, &ct) < 0)
 		abort();
 	return 0;

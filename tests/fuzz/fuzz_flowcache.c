@@ -19,6 +19,7 @@
 #include "filters/conntrack.h"
 #include "filters/flowcache.h"
 #include "filters/ruleset.h"
+#include "tests/lib/nft_text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -71,20 +72,15 @@ static void quiet(void *arg, int level, const char *msg)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[] = "/tmp/vifwall-fuzz-fc-XXXXXX.nft", *err = NULL;
 	const char *ports[] = {"web1", "uplink", NULL};
 	struct flt_logger lg = {.fn = quiet, .max_level = 7};
-	struct flt_load_opts lo = {.path = path, .ports = ports, .log = &lg};
 	struct flt_ct_config cc = {.max_entries = 256}; /* small: eviction gets exercised */
-	int fd = mkstemps(path, 4);
+	char *err = NULL;
 
 	(void)argc;
 	(void)argv;
-	if (fd < 0 || write(fd, rules, sizeof(rules) - 1) != (ssize_t)(sizeof(rules) - 1))
-		abort();
-	close(fd);
 	for (int i = 0; i < 2; i++) {
-		if (flt_ruleset_load(&lo, &rs[i], &err) < 0) {
+		if (test_ruleset_from_text(rules, ports, &lg, &rs[i], &err) < 0) {
 			fprintf(stderr,
 				"fuzz_flowcache: the ruleset did not load (root needed):\n%s",
 				err ? err : "?");
@@ -93,7 +89,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (flt_ct_table_new(&cc, &ct[i]) < 0)
 			abort();
 	}
-	unlink(path);
 	if (flt_fc_new(64, &fc) < 0) /* small: buckets overflow, LRU eviction runs */
 		abort();
 	return 0;

@@ -23,6 +23,7 @@
 #include "filters/ruleset.h"
 #include "netback-bridge/bridge.h"
 #include "netback-bridge/port_memory.h"
+#include "tests/lib/nft_text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -79,24 +80,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const uint8_t mac1[6] = {0x00, 0x16, 0x3e, 0, 0, 1},
 			     mac2[6] = {0x00, 0x16, 0x3e, 0, 0, 2};
-	char path[] = "/tmp/vifwall-fuzz-frame-path-XXXXXX.nft", *err = NULL;
 	const char *names[] = {"web1", "web2", "uplink", NULL};
-	struct flt_load_opts lo = {.path = path, .ports = names};
 	struct flt_ct_config cc = {.max_entries = 256}; /* small: eviction gets exercised */
 	struct nb_bridge_config bc = {.sw = {.max_entries = 64, .seed = 1}};
-	int fd = mkstemps(path, 4);
+	char *err = NULL;
 
 	(void)argc;
 	(void)argv;
-	if (fd < 0 || write(fd, rules, sizeof(rules) - 1) != (ssize_t)(sizeof(rules) - 1))
-		abort();
-	close(fd);
-	if (flt_ruleset_load(&lo, &rs, &err) < 0) {
+	if (test_ruleset_from_text(rules, names, NULL, &rs, &err) < 0) {
 		fprintf(stderr, "fuzz_frame_path: the ruleset did not load (root needed):\n%s",
 			err ? err : "?");
 		abort();
 	}
-	unlink(path);
 	if (flt_ct_table_new(&cc, &ct) < 0)
 		abort();
 	bc.ct = ct;

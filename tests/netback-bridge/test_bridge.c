@@ -18,6 +18,7 @@
 #include "filters/ruleset.h"
 #include "netback-bridge/bridge.h"
 #include "netback-bridge/port_memory.h"
+#include "tests/lib/nft_text.h"
 #include "tests/netback-bridge/nb_frames.h"
 
 static const uint8_t mac1[6] = {0x00, 0x16, 0x3e, 0, 0, 1}, mac2[6] = {0x00, 0x16, 0x3e, 0, 0, 2};
@@ -64,21 +65,15 @@ static struct nb_port *add(struct env *e, const char *name, const uint8_t *mac, 
 
 static int setup(void **state)
 {
-	char path[] = "/tmp/vifwall-test-bridge-XXXXXX.nft", *err = NULL;
 	const char *ports[] = {"web1", "web2", "uplink", NULL};
-	struct flt_load_opts lo = {.path = path, .ports = ports};
 	struct flt_ct_config cc = {.max_entries = 1024};
 	struct env *e = calloc(1, sizeof(*e));
 	struct nb_bridge_config bc = {.sw.seed = 1};
-	int fd = mkstemps(path, 4);
+	char *err = NULL;
 
 	assert_non_null(e);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, rules, sizeof(rules) - 1), (ssize_t)(sizeof(rules) - 1));
-	close(fd);
-	if (flt_ruleset_load(&lo, &e->rs, &err) < 0)
+	if (test_ruleset_from_text(rules, ports, NULL, &e->rs, &err) < 0)
 		fail_msg("the ruleset did not load (root needed): %s", err ? err : "?");
-	unlink(path);
 	assert_int_equal(flt_ct_table_new(&cc, &e->ct), 0);
 	bc.ct = e->ct;
 	assert_int_equal(nb_bridge_new(&bc, &e->br), 0);
