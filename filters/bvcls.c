@@ -589,33 +589,42 @@ static inline __attribute__((always_inline)) uint64_t sparse_and(const struct sv
 }
 
 /* The first rule >= @from (< nrules) matching intervals @iv and class @cls. */
-static inline __attribute__((always_inline)) uint32_t
-first_in(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls, uint32_t from, bool hw)
+/* @knd, @kns: the number of dense and sparse dimensions ANDed (and_dims lists the dense
+ * ones first), as constants for the common shapes so that the loops over them unroll
+ * and their pointers stay in registers; ANY_SHAPE: read them from @c. */
+#define ANY_SHAPE 255u
+
+static inline __attribute__((always_inline)) uint32_t first_in(const struct flt_bvcls *c,
+							       const uint32_t *iv, uint32_t cls,
+							       uint32_t from, bool hw, unsigned knd,
+							       unsigned kns)
 {
+	const unsigned nd = knd != ANY_SHAPE ? knd : c->nand - c->nsparse;
+	const unsigned ns = kns != ANY_SHAPE ? kns : c->nsparse;
 	const uint64_t *dv[FLT_BVCLS_MAX_DIMS + 1], *dsum[FLT_BVCLS_MAX_DIMS];
 	struct sview sv[FLT_BVCLS_MAX_DIMS];
 	const uint64_t *rec, *cbv = NULL;
 	uint32_t w0 = from / 64, nsum = c->nsum;
-	unsigned nd = 0, ns = 0;
 
 	rec = c->crec + (size_t)(c->nfold ? cls : 0) * c->crstride;
 	if (c->nfold) /* the class first: the most selective, and cached */
 		cbv = c->cbv + (size_t)cls * c->nwords;
-	for (unsigned k = 0; k < c->nand; k++) {
+	for (unsigned k = 0; k < nd; k++) {
 		const struct cdim *cd = &c->dims[c->and_dims[k]];
 		size_t i = iv[c->and_dims[k]];
 
-		if (cd->sparse) {
-			sv[ns].base = cd->bv;
-			sv[ns].own = cd->srec + i * c->sstride;
-			sv[ns].pre = (const uint32_t *)(sv[ns].own + nsum);
-			sv[ns].eb = cd->eb;
-			sv[ns].xsum = rec + (2 + ns) * nsum;
-			ns++;
-		} else {
-			dsum[nd] = cd->sum + i * nsum;
-			dv[nd++] = cd->bv + i * c->nwords;
-		}
+		dsum[k] = cd->sum + i * nsum;
+		dv[k] = cd->bv + i * c->nwords;
+	}
+	for (unsigned j = 0; j < ns; j++) {
+		const struct cdim *cd = &c->dims[c->and_dims[nd + j]];
+		size_t i = iv[c->and_dims[nd + j]];
+
+		sv[j].base = cd->bv;
+		sv[j].own = cd->srec + i * c->sstride;
+		sv[j].pre = (const uint32_t *)(sv[j].own + nsum);
+		sv[j].eb = cd->eb;
+		sv[j].xsum = rec + (2 + j) * nsum;
 	}
 	for (uint32_t s = w0 / 64; s < nsum; s++) {
 		uint64_t sm = rec[s];
@@ -655,23 +664,45 @@ first_in(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls, uint32_t f
 	return FLT_BVCLS_NONE;
 }
 
-/* first_in twice: for CPUs with popcnt (every x86-64 since 2008, but not the baseline
- * ABI the build targets) and without. flt_bvcls_build picks one (c->popcnt). */
-__attribute__((target("popcnt"))) static uint32_t
-first_hw(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls, uint32_t from)
-{
-	return first_in(c, iv, cls, from, true);
-}
+/* first_in for CPUs with popcnt (every x86-64 since 2008, but not the baseline ABI the
+ * build targets) and without (c->popcnt), for each common shape and any other
+ * (c->shape, set by flt_bvcls_fold). */
+typedef uint32_t first_fn(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls,
+			  uint32_t from);
 
-static uint32_t first_sw(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls, uint32_t from)
-{
-	return first_in(c, iv, cls, from, false);
-}
+#define FIRST_SHAPE(name, knd, kns)                                                                \
+	__attribute__((target("popcnt"))) static uint32_t name##_hw(                               \
+		const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls, uint32_t from)        \
+	{                                                                                          \
+		return first_in(c, iv, cls, from, true, knd, kns);                                 \
+	}                                                                                          \
+	static uint32_t name##_sw(const struct flt_bvcls *c, const uint32_t *iv, uint32_t cls,     \
+				  uint32_t from)                                                   \
+	{                                                                                          \
+		return first_in(c, iv, cls, from, false, knd, kns);                                \
+	}
+
+FIRST_SHAPE(first_0_0, 0, 0)
+FIRST_SHAPE(first_0_1, 0, 1)
+FIRST_SHAPE(first_0_2, 0, 2)
+FIRST_SHAPE(first_1_0, 1, 0)
+FIRST_SHAPE(first_1_1, 1, 1)
+FIRST_SHAPE(first_1_2, 1, 2)
+FIRST_SHAPE(first_any, ANY_SHAPE, ANY_SHAPE)
+
+/* By shape: dense x 3 + sparse for up to 1 dense and 2 sparse dimensions, then any. */
+static first_fn *const first_hw[FLT_BVCLS_SHAPES] = {
+	first_0_0_hw, first_0_1_hw, first_0_2_hw, first_1_0_hw,
+	first_1_1_hw, first_1_2_hw, first_any_hw,
+};
+static first_fn *const first_sw[FLT_BVCLS_SHAPES] = {
+	first_0_0_sw, first_0_1_sw, first_0_2_sw, first_1_0_sw,
+	first_1_1_sw, first_1_2_sw, first_any_sw,
+};
 
 uint32_t flt_bvcls_first(const struct flt_bvcls *c, const struct flt_bvcls_pos *pos, uint32_t from)
 {
 	if (from >= c->nrules)
 		return FLT_BVCLS_NONE;
-	return c->popcnt ? first_hw(c, pos->iv, pos->cls, from)
-			 : first_sw(c, pos->iv, pos->cls, from);
+	return (c->popcnt ? first_hw : first_sw)[c->shape](c, pos->iv, pos->cls, from);
 }

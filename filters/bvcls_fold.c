@@ -253,6 +253,10 @@ int flt_bvcls_fold(struct flt_bvcls *c)
 	rc = wild_summaries(c);
 	if (rc == 0)
 		rc = class_records(c);
+	if (c->nand - c->nsparse < 2 && c->nsparse < 3)
+		c->shape = (uint8_t)((c->nand - c->nsparse) * 3 + c->nsparse);
+	else
+		c->shape = FLT_BVCLS_SHAPES - 1;
 out:
 	free(cv);
 	return rc;

@@ -50,6 +50,8 @@ struct flt_bvcls {
 	uint32_t nrules, nwords, nsum;
 	uint32_t sstride; /* words of a sparse interval's record (srec) */
 	bool popcnt;	  /* the CPU has the popcnt instruction */
+	uint8_t shape;	  /* which lookup (bvcls.c): dense x 3 + sparse dimensions ANDed, or
+			     FLT_BVCLS_SHAPES - 1 for any other count */
 	struct cdim dims[FLT_BVCLS_MAX_DIMS];
 	unsigned nfold;			    /* dimensions folded into the class */
 	uint8_t fold[FLT_BVCLS_MAX_DIMS];   /* which, in folding order */
@@ -77,6 +79,8 @@ struct flt_bvcls {
 	uint64_t *crec;
 	size_t memory;
 };
+
+#define FLT_BVCLS_SHAPES 7
 
 /* Fold the dense dimensions of @c (built, vectors in place) into a class dimension,
  * smallest first, while the tables stay small; fills nfold, ftab, ncls, cbv, csum,
