@@ -31,359 +31,10 @@
 #include "filters/flowcache.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
+#include "tests/lib/random_traffic.h"
 #include "tests/lib/nft_text.h"
 
 static const char *const ports[] = {"vif1.0", "vif2.0", "uplink", NULL};
-
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static unsigned pick(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
-
-/* --- random frames ---------------------------------------------------------------- */
-
-static const char *const v4pool[] = {"10.0.0.1",   "10.0.0.200",  "10.0.1.7",
-				     "10.1.2.3",   "192.168.1.1", "172.16.5.4",
-				     "10.0.0.255", "0.0.0.0",	  "255.255.255.255"};
-static const char *const v6pool[] = {"2001:db8::1", "2001:db8:1::5",  "2001:db9::1",
-				     "fe80::1",	    "2001:db8::ffff", "::1"};
-static const uint16_t portpool[] = {0, 1, 22, 53, 79, 80, 81, 443, 1023, 1024, 8080, 65535};
-
-/* A pool address with a few random low bits flipped: lands near prefix edges. */
-static void addr_near(int af, uint8_t *a)
-{
-	unsigned alen = af == AF_INET ? 4 : 16, bit;
-
-	if (af == AF_INET)
-		assert_int_equal(inet_pton(af, v4pool[pick(9)], a), 1);
-	else
-		assert_int_equal(inet_pton(af, v6pool[pick(6)], a), 1);
-	if (pick(3) == 0)
-		return;
-	bit = pick(8 * alen);
-	for (unsigned i = 0; i < 1 + pick(3); i++, bit++)
-		if (bit < 8 * alen && pick(2))
-			a[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
-}
-
-static uint16_t port_near(void)
-{
-	uint16_t p = portpool[pick(12)];
-
-	return pick(3) ? p : (uint16_t)(p + pick(3) - 1);
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* A random IPv4 or IPv6 frame; returns its length. The transport header may be cut
- * short (truncated fields) and IPv4 frames may be fragments. */
-static uint32_t frame_random(uint8_t *f)
-{
-	static const uint8_t protos[] = {6, 6, 6, 17, 17, 1, 58, 47};
-	int af = pick(4) ? AF_INET : AF_INET6;
-	uint8_t proto = protos[pick(8)], l4[40] = {0}, *ip = f + 14;
-	uint32_t l4len = 20, iplen, hl = af == AF_INET ? 20 : 40;
-	uint16_t c;
-
-	memcpy(f, "\x00\x16\x3e\x00\x00\x02\x00\x16\x3e\x00\x00\x01", 12);
-	if (pick(6) == 0)
-		f[11] = 0x09;
-	if (af == AF_INET6 && proto == 1)
-		proto = 58;
-	if (af == AF_INET && proto == 58)
-		proto = 1;
-	/* transport header */
-	uint16_t sp = port_near(), dp = port_near();
-	l4[0] = (uint8_t)(sp >> 8);
-	l4[1] = (uint8_t)sp;
-	l4[2] = (uint8_t)(dp >> 8);
-	l4[3] = (uint8_t)dp;
-	for (int i = 4; i < 12; i++)
-		l4[i] = pick(2) ? (uint8_t)rnd() : 0;
-	if (proto == 6) {
-		static const uint8_t fl[] = {0x02, 0x12, 0x10, 0x11, 0x04, 0x18, 0x03, 0x00};
-		l4[12] = 5 << 4;
-		l4[13] = fl[pick(8)];
-		l4[14] = l4[15] = 0xff;
-	} else if (proto == 17) {
-		l4len = 8 + pick(4);
-	} else if (proto == 1 || proto == 58) {
-		l4[0] = pick(2) ? 8 : 128; /* echo request */
-		l4[1] = 0;
-		l4len = 8;
-	} else {
-		l4len = 8;
-	}
-	if (pick(5) == 0)
-		l4len = pick(l4len + 1); /* truncated inside the transport header */
-	iplen = hl + l4len;
-	if (af == AF_INET) {
-		memset(ip, 0, 20);
-		ip[0] = 0x45;
-		ip[2] = (uint8_t)(iplen >> 8);
-		ip[3] = (uint8_t)iplen;
-		ip[4] = (uint8_t)rnd();
-		if (pick(8) == 0)
-			ip[6] = 0x20; /* MF: first fragment */
-		else if (pick(10) == 0)
-			ip[7] = (uint8_t)(1 + pick(4)); /* a later fragment */
-		ip[8] = pick(4) ? 64 : (uint8_t)pick(3);
-		ip[9] = proto;
-		addr_near(AF_INET, ip + 12);
-		addr_near(AF_INET, ip + 16);
-		c = csum_fold(csum_add(0, ip, 20));
-		ip[10] = (uint8_t)(c >> 8);
-		ip[11] = (uint8_t)c;
-		f[12] = 0x08;
-		f[13] = 0x00;
-	} else {
-		memset(ip, 0, 40);
-		ip[0] = 0x60;
-		ip[4] = (uint8_t)(l4len >> 8);
-		ip[5] = (uint8_t)l4len;
-		ip[6] = proto;
-		ip[7] = pick(4) ? 64 : 1;
-		addr_near(AF_INET6, ip + 8);
-		addr_near(AF_INET6, ip + 24);
-		f[12] = 0x86;
-		f[13] = 0xdd;
-	}
-	memcpy(ip + hl, l4, l4len);
-	if (l4len == 20 || (proto != 6 && l4len >= 8)) {
-		/* transport checksum, so conntrack sees valid packets */
-		uint8_t ps[40] = {0};
-		unsigned pl;
-		int off = proto == 6 ? 16 : proto == 17 ? 6 : 2;
-
-		if (af == AF_INET) {
-			memcpy(ps, ip + 12, 8);
-			ps[9] = proto;
-			ps[10] = (uint8_t)(l4len >> 8);
-			ps[11] = (uint8_t)l4len;
-			pl = proto == 1 ? 0 : 12;
-		} else {
-			memcpy(ps, ip + 8, 32);
-			ps[34] = (uint8_t)(l4len >> 8);
-			ps[35] = (uint8_t)l4len;
-			ps[39] = proto;
-			pl = 40;
-		}
-		if (proto == 17) {
-			ip[hl + 4] = (uint8_t)(l4len >> 8);
-			ip[hl + 5] = (uint8_t)l4len;
-		}
-		if (proto != 47) {
-			ip[hl + off] = ip[hl + off + 1] = 0;
-			c = csum_fold(csum_add(csum_add(0, ps, pl), ip + hl, l4len));
-			ip[hl + off] = (uint8_t)(c >> 8);
-			ip[hl + off + 1] = (uint8_t)c;
-		}
-	}
-	return 14 + iplen + (pick(6) == 0 ? pick(8) : 0); /* sometimes Ethernet padding */
-}
-
-/* --- random rulesets --------------------------------------------------------------- */
-
-static void addf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void addf(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
-/* One rule's protocols: nft refuses "ip ... ip6 ..." or "tcp ... udp ..." in one rule. */
-struct rule_ctx {
-	int fam;	/* 0 any, 4 ip, 6 ip6 */
-	const char *l4; /* "tcp", "udp" or "th" */
-};
-
-static void match_random(char *r, size_t len, struct rule_ctx *rc)
-{
-	static const char *const ops[] = {"", "!= ", "< ", "> ", "<= ", ">= "};
-	const char *l4 = rc->l4;
-	char a[64];
-	uint8_t b[16];
-	unsigned k = pick(17);
-
-	/* Family-specific matches follow the rule's family once one is chosen. */
-	if ((k <= 1 || k == 9 || k == 14) && rc->fam == 6)
-		k = 2;
-	else if (k == 2 && rc->fam == 4)
-		k = 0;
-	if ((k == 7 || k == 13) && strcmp(l4, "tcp"))
-		k = 3;
-	if (k == 16 && strcmp(l4, "udp"))
-		k = 4;
-	if (!strcmp(l4, "none") && (k == 3 || k == 4 || k == 5 || k == 14))
-		k = 10;
-	if (k <= 1 || k == 9 || k == 14)
-		rc->fam = 4;
-	if (k == 2)
-		rc->fam = 6;
-	switch (k) {
-	case 0:
-	case 1:
-		addr_near(AF_INET, b);
-		inet_ntop(AF_INET, b, a, sizeof(a));
-		addf(r, len, "ip %s %s%s/%u ", pick(2) ? "saddr" : "daddr", pick(4) ? "" : "!= ", a,
-		     1 + pick(32));
-		break;
-	case 2:
-		addr_near(AF_INET6, b);
-		inet_ntop(AF_INET6, b, a, sizeof(a));
-		addf(r, len, "ip6 %s %s/%u ", pick(2) ? "saddr" : "daddr", a, 1 + pick(128));
-		break;
-	case 3:
-	case 4: {
-		uint16_t x = port_near(), y = port_near();
-
-		if (pick(3))
-			addf(r, len, "%s %s %s%u ", l4, pick(2) ? "sport" : "dport", ops[pick(6)],
-			     x);
-		else
-			addf(r, len, "%s dport %s%u-%u ", l4, pick(3) ? "" : "!= ", x < y ? x : y,
-			     x < y ? y : x);
-		break;
-	}
-	case 5:
-		addf(r, len, "meta l4proto %s ", strcmp(l4, "th") ? l4 : "{ tcp, udp }");
-		break;
-	case 6: {
-		static const char *const n[] = {"iifname \"vif*\"", "iifname != \"vif1.0\"",
-						"oifname \"uplink\"", "oifname \"vif*\"",
-						"iif \"vif2.0\""};
-		addf(r, len, "%s ", n[pick(5)]);
-		break;
-	}
-	case 7:
-		addf(r, len, "%s ",
-		     pick(2) ? "tcp flags & (syn|ack) == syn" : "tcp flags & (fin|rst) != 0");
-		break;
-	case 8: {
-		static const char *const n[] = {"ct state new", "ct state established,related",
-						"ct state invalid", "ct direction reply",
-						"ct state != established"};
-		addf(r, len, "%s ", n[pick(5)]);
-		break;
-	}
-	case 9:
-		addf(r, len, "ip daddr %s{ 10.0.0.1, 10.0.1.0/24, 192.168.0.0/16 } ",
-		     pick(3) ? "" : "!= ");
-		break;
-	case 10:
-		addf(r, len, "meta length %s ", pick(2) ? "40-60" : "> 50");
-		break;
-	case 11:
-		addf(r, len, "meta mark %s ", pick(2) ? "5" : "!= 0");
-		break;
-	case 12:
-		addf(r, len, "%s ", rc->fam == 6 ? "ip6 hoplimit 64" : "ip ttl < 2");
-		rc->fam = rc->fam == 6 ? 6 : 4;
-		break;
-	case 13:
-		/* byte-aligned masks become shorter loads at the same offset: merged */
-		addf(r, len, "tcp sequence & %s ",
-		     pick(2)   ? "0xffff0000 == 0"
-		     : pick(2) ? "0xffffff00 != 0"
-			       : "0xff000000 == 0");
-		break;
-	case 14:
-		addf(r, len, "ip protocol %s ", strcmp(l4, "th") ? l4 : "icmp");
-		if (!strcmp(l4, "th"))
-			rc->l4 = "none"; /* no port match may follow an icmp protocol */
-		break;
-	case 15:
-		addf(r, len, "ether saddr %s ",
-		     pick(2) ? "00:16:3e:00:00:01" : "00:16:3e:00:00:09");
-		break;
-	default:
-		addf(r, len, "udp length %s ", pick(2) ? "< 10" : "10");
-		break;
-	}
-}
-
-static void action_random(char *r, size_t len, bool sub)
-{
-	static const char *const acts[] = {
-		"accept",
-		"drop",
-		"counter",
-		"counter accept",
-		"counter drop",
-		"limit rate 3/second burst 2 packets counter accept",
-		"limit rate over 2/second counter",
-		"reject",
-		"log prefix \"fp \" counter",
-		"meta mark set 5 counter",
-		"counter jump sub",
-		"goto sub",
-	};
-	unsigned n = sizeof(acts) / sizeof(acts[0]);
-
-	if (sub && pick(5) == 0)
-		addf(r, len, "return");
-	else
-		addf(r, len, "%s", acts[pick(sub ? n - 2 : n)]);
-}
-
-static void ruleset_random(char *buf, size_t len, unsigned nrules)
-{
-	static const char *const l4s[] = {"tcp", "udp", "th"};
-
-	buf[0] = 0;
-	addf(buf, len,
-	     "table inet vifwall {\n\tchain forward {\n\t\ttype filter hook forward "
-	     "priority 0; policy %s;\n",
-	     pick(2) ? "accept" : "drop");
-	for (unsigned i = 0; i < nrules; i++) {
-		struct rule_ctx rc = {0, l4s[pick(3)]};
-
-		addf(buf, len, "\t\t");
-		for (unsigned m = pick(4); m > 0; m--)
-			match_random(buf, len, &rc);
-		action_random(buf, len, false);
-		addf(buf, len, "\n");
-	}
-	addf(buf, len, "\t}\n\tchain sub {\n");
-	for (unsigned i = 0; i < 1 + nrules / 3; i++) {
-		struct rule_ctx rc = {0, l4s[pick(3)]};
-
-		addf(buf, len, "\t\t");
-		for (unsigned m = pick(3); m > 0; m--)
-			match_random(buf, len, &rc);
-		action_random(buf, len, true);
-		addf(buf, len, "\n");
-	}
-	addf(buf, len, "\t}\n}\n");
-}
 
 /* --- the two sides ----------------------------------------------------------------- */
 
@@ -533,7 +184,7 @@ static uint32_t frame_v4(uint8_t *f, uint8_t proto, uint32_t saddr, uint32_t dad
 	daddr = htonl(daddr);
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
-	c = csum_fold(csum_add(0, ip, 20));
+	c = rt_csum_fold(rt_csum_add(0, ip, 20));
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
 	l4[0] = (uint8_t)(sp >> 8);
@@ -552,8 +203,8 @@ static uint32_t frame_v4(uint8_t *f, uint8_t proto, uint32_t saddr, uint32_t dad
 		memcpy(ps, ip + 12, 8);
 		ps[9] = 6;
 		ps[11] = (uint8_t)l4len;
-		sum = csum_add(csum_add(0, ps, 12), l4, l4len);
-		c = csum_fold(sum);
+		sum = rt_csum_add(rt_csum_add(0, ps, 12), l4, l4len);
+		c = rt_csum_fold(sum);
 		l4[16] = (uint8_t)(c >> 8);
 		l4[17] = (uint8_t)c;
 	}
@@ -581,23 +232,23 @@ static void test_random_rulesets(void **state)
 	(void)state;
 	unsigned rounds = getenv("FC_ROUNDS") ? (unsigned)atoi(getenv("FC_ROUNDS")) : 60;
 
-	rng = getenv("FC_SEED") ? strtoull(getenv("FC_SEED"), NULL, 0) : 0xf10cac4eull;
+	rt_seed(getenv("FC_SEED") ? strtoull(getenv("FC_SEED"), NULL, 0) : 0xf10cac4eull);
 	for (unsigned t = 0; t < rounds; t++) {
 		struct pair p = {0};
 		uint8_t pool[48][256];
 		uint32_t plen[48];
 		char what[64];
 
-		ruleset_random(text, sizeof(text), 4 + pick(40));
+		rt_ruleset(text, sizeof(text), 4 + rt_pick(40));
 		/* nft refuses some random combinations (ip and ip6 in one rule): skipped. */
-		if (pair_load(&p, text, 64 + pick(2) * 4096, false) < 0)
+		if (pair_load(&p, text, 64 + rt_pick(2) * 4096, false) < 0)
 			continue;
 		loaded++;
 		for (unsigned i = 0; i < 48; i++)
-			plen[i] = frame_random(pool[i]);
+			plen[i] = rt_frame(pool[i]);
 		for (unsigned k = 0; k < 600; k++) {
 			/* a frame keeps its ports, mostly: flows */
-			unsigned f = pick(48), i = pick(8) ? f % 3 : pick(3),
+			unsigned f = rt_pick(48), i = rt_pick(8) ? f % 3 : rt_pick(3),
 				 j = (i + 1 + f % 2) % 3;
 
 			snprintf(what, sizeof(what), "ruleset %u packet %u", t, k);
