@@ -577,6 +577,12 @@ size_t app_ctl_server_pollfds(struct app_ctl_server *srv, struct pollfd *fds, si
 {
 	size_t n = 0;
 
+	/* Output queued since the last turn outside a request (deferred replies, stream
+	 * chunks from the daemon's loop) goes out now: a vchan only signals its fd when
+	 * the peer does something, so waiting for "writable" could wait for ever. */
+	for (struct conn *c = srv->conns; c; c = c->next)
+		if (c->out_head && !c->doomed)
+			conn_flush(c);
 	server_reap(srv);
 	if (srv->listen_fd >= 0 && n < max)
 		fds[n++] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};

@@ -851,6 +851,55 @@ static void test_socketpair_transport(void **state)
 	app_ctl_server_free(srv);
 }
 
+/* A transport that, like a vchan, only says "readable" (out_events POLLIN): a reply
+ * finished between turns must still go out at the next turn without the client doing
+ * anything (it waits for that reply). */
+static void test_deferred_reply_on_an_event_only_transport(void **state)
+{
+	static struct app_ctl_transport_ops event_only;
+	struct flt_logger quiet = {.max_level = -1};
+	struct daemon dm = {0};
+	struct app_ctl_server_config cfg = {.commands = commands,
+					    .n_commands = sizeof(commands) / sizeof(commands[0]),
+					    .arg = &dm,
+					    .log = &quiet};
+	struct app_ctl_server *srv;
+	struct app_ctl_transport *ts;
+	struct app_ctl_decoder *d;
+	struct app_ctl_msg m;
+	struct pollfd fds[4];
+	int sv[2];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(app_ctl_server_new(&cfg, &srv), 0);
+	assert_int_equal(app_ctl_transport_unix_new(sv[0], &ts), 0);
+	event_only = *ts->ops;
+	event_only.out_events = POLLIN;
+	ts->ops = &event_only;
+	assert_int_equal(app_ctl_server_add_transport(srv, ts), 0);
+	raw_send_req(sv[1], "{\"v\":1,\"id\":5,\"cmd\":\"slow\",\"args\":{}}");
+	n = app_ctl_server_pollfds(srv, fds, 4);
+	assert_int_equal(poll(fds, n, 1000), 1);
+	assert_int_equal(app_ctl_server_handle(srv, fds, n), 0);
+	assert_non_null(dm.slow);
+	/* The daemon's work ends between two turns. */
+	app_ctl_deferred_finish(dm.slow, json_string("done"), NULL);
+	json_decref(dm.slow_args);
+	dm.slow = NULL;
+	app_ctl_server_pollfds(srv, fds, 4);
+	assert_int_equal(app_ctl_decoder_new(APP_CTL_ROLE_CLIENT, 0, &d), 0);
+	assert_int_equal(raw_recv(sv[1], d, &m), 1);
+	assert_int_equal(m.id, 5);
+	assert_true(m.ok);
+	assert_string_equal(json_string_value(m.result), "done");
+	app_ctl_msg_clear(&m);
+	app_ctl_decoder_free(d);
+	close(sv[1]);
+	app_ctl_server_free(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_listen_replaces_stale_socket_only),
 		cmocka_unit_test(test_too_many_clients_are_told),
 		cmocka_unit_test(test_socketpair_transport),
+		cmocka_unit_test(test_deferred_reply_on_an_event_only_transport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
