@@ -68,8 +68,12 @@ for a in read write ls list rm watch exists chmod; do ln -s xenstore "$stage/usr
 # The libraries: what the programs link, plus the ones vifwalld will link (issue 6),
 # each with everything it links in turn. Taken from the build host (Debian 12, the same
 # packages the programs were built against); copied under their soname.
+# libgcc_s.so.1 is no link-time dependency: glibc dlopens it for pthread_cancel, which
+# libxenstore's xs_close() calls to stop its reader thread (without it vifwalld aborts
+# when it reconnects to xenstore).
 want_libs="libnftables.so.1 libnftnl.so.11 libmnl.so.0 libpcap.so.0.8 libjansson.so.4
-           libxenstore.so.4 libxenvchan.so.4.17 libxengnttab.so.1 libxenevtchn.so.1"
+           libxenstore.so.4 libxenvchan.so.4.17 libxengnttab.so.1 libxenevtchn.so.1
+           libgcc_s.so.1"
 libs=$( { for l in $want_libs; do
 		f=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ {print $NF; exit}')
 		[ -n "$f" ] || die "library $l is not installed on the build host (make deps)"

@@ -6,7 +6,8 @@
 # it is back, not from a watch event. Leaves web1 and web2 attached.
 lost() { tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep -c 'xenstore connection lost (asked to reconnect)'; }
 back() { tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep -c 'hotplug: xenstore reconnected'; }
-l0=$(lost) b0=$(back) ws0=$(watches)
+starts() { tr -d '\r' <"$CON/guest-$APPLIANCE.log" | grep -c "vifwall-supervise: starting vifwalld"; }
+l0=$(lost) b0=$(back) ws0=$(watches) s0=$(starts)
 console_type "" && sleep 1
 console_type 'kill -USR2 $(cat /run/vifwall/vifwalld.pid)'
 check "vifwalld drops its xenstore connection on SIGUSR2" wait_for 20 sh -c "[ \$(tr -d '\r' <$CON/guest-$APPLIANCE.log | grep -c 'xenstore connection lost (asked to reconnect)') -gt $l0 ]"
@@ -18,6 +19,7 @@ $XL network-attach web2 backend=$APPLIANCE vifname=web2 mac=00:16:3e:00:00:02 ip
 check "xl network-attach web2 after the reconnection" [ $? = 0 ]
 check "web2 is a port again, once" wait_for 30 sh -c "[ \"\$(xenstore-read /local/domain/$aid/data/vifwall/ports | tr ' ' '\n' | grep -cx web2)\" = 1 ]"
 check "dom0 pings web2 again" wait_for 60 sh -c "ping -c 1 -W 1 10.0.0.12 >/dev/null 2>&1"
+check "vifwalld lived through it (the supervisor did not restart it)" [ "$(starts)" = "$s0" ]
 ws1=$(watches)
 diag "xenstore watches of the appliance: $ws0 before the reconnection, $ws1 after"
 same_watches() { [ -n "$ws0" ] && [ "$ws0" = "$ws1" ]; }
