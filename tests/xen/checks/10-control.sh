@@ -69,6 +69,15 @@ if vifwall capture --help >/dev/null 2>&1; then
 	n=$(tcpdump -r /tmp/c.pcap 2>/dev/null | wc -l)
 	diag "capture (exit $rc): $(tr '\n' '|' </tmp/capture.out); tcpdump -r: $(tcpdump -r /tmp/c.pcap 2>&1 | head -2 | tr '\n' '|')"
 	check "vifwall -d capture web1 -c 100 -w FILE while dom0 pings web1: tcpdump -r reads 100 packets ($n)" [ "$n" = 100 ]
+	# A trace over the vchan: dom0's TCP to web1's port 9 meets the chain's policy drop.
+	timeout 60 $V trace -c 3 >/tmp/trace.out 2>&1 &
+	tp=$!
+	sleep 3
+	for i in 1 2 3; do timeout 2 bash -c 'echo >/dev/tcp/10.0.0.11/9' 2>/dev/null; done
+	wait $tp
+	diag "trace: $(head -3 /tmp/trace.out | cut -c1-160 | tr '\n' '|')"
+	check "vifwall -d trace shows dom0's TCP to web1:9 dropped by the policy of chain forward" \
+		sh -c "grep -q 'policy of chain forward' /tmp/trace.out && grep -q '10.0.0.11' /tmp/trace.out"
 else
 	diag "not yet possible: vifwall has no capture command in this build (no capture check)"
 fi
