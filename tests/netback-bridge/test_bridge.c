@@ -18,7 +18,7 @@
 #include "filters/ruleset.h"
 #include "netback-bridge/bridge.h"
 #include "netback-bridge/port_memory.h"
-#include "tests/lib/nft_text.h"
+#include "tests/netback-bridge/nb_env.h"
 #include "tests/netback-bridge/nb_frames.h"
 
 static const uint8_t mac1[6] = {0x00, 0x16, 0x3e, 0, 0, 1}, mac2[6] = {0x00, 0x16, 0x3e, 0, 0, 2};
@@ -39,48 +39,21 @@ static const char rules[] = "table inet vifwall {\n"
 			    "}\n";
 
 struct env {
-	struct flt_ruleset *rs;
-	struct flt_ct_table *ct;
-	struct nb_bridge *br;
+	struct nb_env nb;
 	struct nb_port *web1, *web2, *uplink;
 };
-
-static struct nb_port *add(struct env *e, const char *name, const uint8_t *mac, const char *ip)
-{
-	struct nb_antispoof as;
-	struct nb_port *p;
-	struct in_addr a;
-
-	assert_int_equal(nb_port_open(&nb_port_memory_ops, name, NULL, &p), 0);
-	if (!mac) {
-		assert_int_equal(nb_bridge_add_port(e->br, p, NULL, NULL), 0);
-		return p;
-	}
-	assert_int_equal(nb_antispoof_init(&as, mac), 0);
-	inet_pton(AF_INET, ip, &a);
-	assert_int_equal(nb_antispoof_add_ip(&as, AF_INET, &a), 0);
-	assert_int_equal(nb_bridge_add_port(e->br, p, &as, NULL), 0);
-	return p;
-}
 
 static int setup(void **state)
 {
 	const char *ports[] = {"web1", "web2", "uplink", NULL};
-	struct flt_ct_config cc = {.max_entries = 1024};
 	struct env *e = calloc(1, sizeof(*e));
-	struct nb_bridge_config bc = {.sw.seed = 1};
-	char *err = NULL;
 
 	assert_non_null(e);
-	if (test_ruleset_from_text(rules, ports, NULL, &e->rs, &err) < 0)
-		fail_msg("the ruleset did not load (root needed): %s", err ? err : "?");
-	assert_int_equal(flt_ct_table_new(&cc, &e->ct), 0);
-	bc.ct = e->ct;
-	assert_int_equal(nb_bridge_new(&bc, &e->br), 0);
-	e->web1 = add(e, "web1", mac1, "10.0.0.11");
-	e->web2 = add(e, "web2", mac2, "10.0.0.12");
-	e->uplink = add(e, "uplink", NULL, NULL);
-	nb_bridge_ruleset_swap(e->br, e->rs);
+	nb_env_init(&e->nb, rules, ports);
+	e->web1 = nb_env_port(&e->nb, "web1", mac1, "10.0.0.11");
+	e->web2 = nb_env_port(&e->nb, "web2", mac2, "10.0.0.12");
+	e->uplink = nb_env_port(&e->nb, "uplink", NULL, NULL);
+	nb_bridge_ruleset_swap(e->nb.br, e->nb.rs);
 	*state = e;
 	return 0;
 }
@@ -89,16 +62,14 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	nb_bridge_free(e->br);
-	flt_ruleset_free(e->rs);
-	flt_ct_table_free(e->ct);
+	nb_env_fini(&e->nb);
 	free(e);
 	return 0;
 }
 
 static void run(struct env *e)
 {
-	assert_int_equal(nb_bridge_run_once(e->br, NULL, 0, 0), 0);
+	assert_int_equal(nb_bridge_run_once(e->nb.br, NULL, 0, 0), 0);
 }
 
 /* Queue @f (its checksums completed first) for port @p's next burst. */
@@ -119,7 +90,7 @@ static uint64_t drops(struct env *e, unsigned port, enum nb_drop_reason r)
 {
 	struct nb_port_info pi;
 
-	assert_int_equal(nb_bridge_port_info(e->br, port, &pi), 0);
+	assert_int_equal(nb_bridge_port_info(e->nb.br, port, &pi), 0);
 	return pi.c.drops[r];
 }
 

@@ -22,7 +22,7 @@
 #include "netback-bridge/bridge.h"
 #include "netback-bridge/port_memory.h"
 #include "netback-bridge/tap.h"
-#include "tests/lib/nft_text.h"
+#include "tests/netback-bridge/nb_env.h"
 #include "tests/netback-bridge/nb_frames.h"
 
 static const uint8_t mac1[6] = {0x00, 0x16, 0x3e, 0, 0, 1};
@@ -57,9 +57,7 @@ struct seen {
 };
 
 struct env {
-	struct flt_ruleset *rs;
-	struct flt_ct_table *ct;
-	struct nb_bridge *br;
+	struct nb_env nb;
 	struct nb_port *web1, *uplink;
 	struct nb_tap tap;
 	struct seen seen;
@@ -91,41 +89,16 @@ static void on_drop(void *arg, const struct nb_tap_drop *d)
 	s->drops++;
 }
 
-static struct nb_port *add(struct env *e, const char *name, const uint8_t *mac, const char *ip)
-{
-	struct nb_antispoof as;
-	struct nb_port *p;
-	struct in_addr a;
-
-	assert_int_equal(nb_port_open(&nb_port_memory_ops, name, NULL, &p), 0);
-	if (!mac) {
-		assert_int_equal(nb_bridge_add_port(e->br, p, NULL, NULL), 0);
-		return p;
-	}
-	assert_int_equal(nb_antispoof_init(&as, mac), 0);
-	inet_pton(AF_INET, ip, &a);
-	assert_int_equal(nb_antispoof_add_ip(&as, AF_INET, &a), 0);
-	assert_int_equal(nb_bridge_add_port(e->br, p, &as, NULL), 0);
-	return p;
-}
-
 static int setup(void **state)
 {
 	const char *ports[] = {"web1", "uplink", NULL};
-	struct flt_ct_config cc = {.max_entries = 1024};
 	struct env *e = calloc(1, sizeof(*e));
-	struct nb_bridge_config bc = {.sw.seed = 1};
-	char *err = NULL;
 
 	assert_non_null(e);
-	if (test_ruleset_from_text(rules, ports, NULL, &e->rs, &err) < 0)
-		fail_msg("the ruleset did not load (root needed): %s", err ? err : "?");
-	assert_int_equal(flt_ct_table_new(&cc, &e->ct), 0);
-	bc.ct = e->ct;
-	assert_int_equal(nb_bridge_new(&bc, &e->br), 0);
-	e->web1 = add(e, "web1", mac1, "10.0.0.11");
-	e->uplink = add(e, "uplink", NULL, NULL);
-	nb_bridge_ruleset_swap(e->br, e->rs);
+	nb_env_init(&e->nb, rules, ports);
+	e->web1 = nb_env_port(&e->nb, "web1", mac1, "10.0.0.11");
+	e->uplink = nb_env_port(&e->nb, "uplink", NULL, NULL);
+	nb_bridge_ruleset_swap(e->nb.br, e->nb.rs);
 	e->tap = (struct nb_tap){.frame = on_frame, .drop = on_drop, .arg = &e->seen};
 	*state = e;
 	return 0;
@@ -135,9 +108,7 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	nb_bridge_free(e->br);
-	flt_ruleset_free(e->rs);
-	flt_ct_table_free(e->ct);
+	nb_env_fini(&e->nb);
 	free(e);
 	return 0;
 }
@@ -157,7 +128,7 @@ static void ping(struct nb_port *p, const uint8_t *dst, const uint8_t *src, cons
 
 static void run(struct env *e)
 {
-	assert_int_equal(nb_bridge_run_once(e->br, NULL, 0, 0), 0);
+	assert_int_equal(nb_bridge_run_once(e->nb.br, NULL, 0, 0), 0);
 }
 
 /* A tapped port shows what it receives and what is sent out of it; the other
@@ -166,18 +137,18 @@ static void frames_of_a_tapped_port(void **state)
 {
 	struct env *e = *state;
 
-	assert_int_equal(nb_bridge_tap_port(e->br, "nosuch", NB_TAP_RX), -ENOENT);
-	assert_int_equal(nb_bridge_tap_dirs(e->br, "nosuch"), -ENOENT);
-	assert_int_equal(nb_bridge_tap_port(e->br, "web1", NB_TAP_RX | NB_TAP_TX), 0);
-	assert_int_equal(nb_bridge_tap_dirs(e->br, "web1"), NB_TAP_RX | NB_TAP_TX);
-	assert_int_equal(nb_bridge_tap_dirs(e->br, "uplink"), 0);
+	assert_int_equal(nb_bridge_tap_port(e->nb.br, "nosuch", NB_TAP_RX), -ENOENT);
+	assert_int_equal(nb_bridge_tap_dirs(e->nb.br, "nosuch"), -ENOENT);
+	assert_int_equal(nb_bridge_tap_port(e->nb.br, "web1", NB_TAP_RX | NB_TAP_TX), 0);
+	assert_int_equal(nb_bridge_tap_dirs(e->nb.br, "web1"), NB_TAP_RX | NB_TAP_TX);
+	assert_int_equal(nb_bridge_tap_dirs(e->nb.br, "uplink"), 0);
 
 	/* Tapped port, but no tap installed yet: nothing. */
 	ping(e->web1, macu, mac1, "10.0.0.11", "10.0.0.1");
 	run(e);
 	assert_int_equal(e->seen.frames, 0);
 
-	nb_bridge_tap_set(e->br, &e->tap, false);
+	nb_bridge_tap_set(e->nb.br, &e->tap, false);
 	ping(e->web1, macu, mac1, "10.0.0.11", "10.0.0.1");
 	run(e);
 	assert_int_equal(e->seen.frames, 1);
@@ -205,7 +176,7 @@ static void frames_of_a_tapped_port(void **state)
 	assert_int_equal(e->seen.drops, 0);
 
 	/* Untapping the port stops it. */
-	assert_int_equal(nb_bridge_tap_port(e->br, "web1", 0), 0);
+	assert_int_equal(nb_bridge_tap_port(e->nb.br, "web1", 0), 0);
 	ping(e->web1, macu, mac1, "10.0.0.11", "10.0.0.1");
 	run(e);
 	assert_int_equal(e->seen.frames, 2);
@@ -218,8 +189,8 @@ static void drops_with_reason_and_rule(void **state)
 	struct env *e = *state;
 	uint64_t handles[8];
 
-	assert_true(flt_ruleset_rule_handles(e->rs, handles, 8) >= 3);
-	nb_bridge_tap_set(e->br, &e->tap, true);
+	assert_true(flt_ruleset_rule_handles(e->nb.rs, handles, 8) >= 3);
+	nb_bridge_tap_set(e->nb.br, &e->tap, true);
 	ping(e->uplink, mac1, macu, "10.0.0.1", "10.0.0.11");
 	run(e);
 	assert_int_equal(e->seen.drops, 1);
@@ -230,7 +201,7 @@ static void drops_with_reason_and_rule(void **state)
 	{
 		struct flt_rule_src src;
 
-		assert_int_equal(flt_ruleset_rule_src(e->rs, e->seen.d[0].handle, &src), 0);
+		assert_int_equal(flt_ruleset_rule_src(e->nb.rs, e->seen.d[0].handle, &src), 0);
 		assert_int_equal(src.line, 5);
 	}
 
@@ -243,11 +214,11 @@ static void drops_with_reason_and_rule(void **state)
 	assert_int_equal(e->seen.d[1].handle, 0);
 
 	/* Drops off: no more calls. */
-	nb_bridge_tap_set(e->br, &e->tap, false);
+	nb_bridge_tap_set(e->nb.br, &e->tap, false);
 	ping(e->uplink, mac1, macu, "10.0.0.1", "10.0.0.11");
 	run(e);
 	assert_int_equal(e->seen.drops, 2);
-	nb_bridge_tap_set(e->br, NULL, true);
+	nb_bridge_tap_set(e->nb.br, NULL, true);
 	ping(e->uplink, mac1, macu, "10.0.0.1", "10.0.0.11");
 	run(e);
 	assert_int_equal(e->seen.drops, 2);
@@ -259,12 +230,12 @@ static void removed_port_loses_its_taps(void **state)
 	struct env *e = *state;
 	struct nb_port *p;
 
-	assert_int_equal(nb_bridge_tap_port(e->br, "web1", NB_TAP_RX), 0);
-	assert_int_equal(nb_bridge_remove_port(e->br, "web1"), 0);
-	assert_int_equal(nb_bridge_tap_dirs(e->br, "web1"), -ENOENT);
+	assert_int_equal(nb_bridge_tap_port(e->nb.br, "web1", NB_TAP_RX), 0);
+	assert_int_equal(nb_bridge_remove_port(e->nb.br, "web1"), 0);
+	assert_int_equal(nb_bridge_tap_dirs(e->nb.br, "web1"), -ENOENT);
 	assert_int_equal(nb_port_open(&nb_port_memory_ops, "web1", NULL, &p), 0);
-	assert_int_equal(nb_bridge_add_port(e->br, p, NULL, NULL), 0);
-	assert_int_equal(nb_bridge_tap_dirs(e->br, "web1"), 0);
+	assert_int_equal(nb_bridge_add_port(e->nb.br, p, NULL, NULL), 0);
+	assert_int_equal(nb_bridge_tap_dirs(e->nb.br, "web1"), 0);
 }
 
 int main(void)
