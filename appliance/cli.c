@@ -1,4 +1,5 @@
 /* Help text and the call to vifwalld, shared by every command of the CLI. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,4 +43,21 @@ int app_cli_call(const struct app_global_opts *g, const char *cmd, json_t *args,
 		return 1;
 	}
 	return 0;
+}
+
+volatile sig_atomic_t app_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	app_cli_stop = 1;
+}
+
+void app_cli_catch_stop(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

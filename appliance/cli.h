@@ -7,6 +7,7 @@
 #define VIFWALL_APPLIANCE_CLI_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 
 /* Options common to every command, parsed before the command name. */
@@ -43,5 +44,10 @@ int app_cli_connect(const struct app_global_opts *g, struct app_ctl_client **out
  * after printing to stderr why (vifwalld not running, its error message...).
  */
 int app_cli_call(const struct app_global_opts *g, const char *cmd, json_t *args, json_t **result);
+
+/* For commands that stream until stopped (capture, trace): Ctrl-C or SIGTERM sets
+ * app_cli_stop and the command ends cleanly; a second Ctrl-C kills as usual. */
+extern volatile sig_atomic_t app_cli_stop;
+void app_cli_catch_stop(void);
 
 #endif

@@ -19,24 +19,6 @@
 #include "appliance/frame_summary.h"
 #include "appliance/tap_proto.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Ctrl-C and SIGTERM end the capture cleanly; a second Ctrl-C kills as usual. */
-static void signals_catch(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 struct sink {
 	pcap_t *dead;
 	pcap_dumper_t *dump; /* NULL: print text */
@@ -104,10 +86,10 @@ static int stream_read(struct app_ctl_client *c, struct sink *s)
 			return 0;
 		}
 		if (rc < 0) {
-			if (!stop)
+			if (!app_cli_stop)
 				fprintf(stderr, "vifwall capture: %s\n", err ? err : strerror(-rc));
 			free(err);
-			return stop ? 0 : 1;
+			return app_cli_stop ? 0 : 1;
 		}
 		if (ch.json) {
 			v = json_object_get(ch.json, "dropped");
@@ -196,19 +178,19 @@ static int capture_run(const struct app_global_opts *g, int argc, char **argv)
 		return 2;
 	}
 
-	signals_catch();
+	app_cli_catch_stop();
 	args = app_capture_req_build(&req);
 	rc = args ? app_cli_connect(g, &c, &err) : -ENOMEM;
 	if (rc == 0) {
-		app_ctl_client_set_interrupt(c, &stop);
+		app_ctl_client_set_interrupt(c, &app_cli_stop);
 		rc = app_ctl_client_call_stream(c, "capture", args, &res, &err);
 	}
 	json_decref(args);
 	if (rc < 0) {
 		fprintf(stderr, "vifwall capture: %s\n",
-			stop  ? "interrupted"
-			: err ? err
-			      : strerror(-rc));
+			app_cli_stop ? "interrupted"
+			: err	     ? err
+				     : strerror(-rc));
 		status = 1;
 		goto out;
 	}

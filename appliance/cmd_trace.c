@@ -14,23 +14,6 @@
 #include "appliance/ctl_client.h"
 #include "appliance/tap_proto.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void signals_catch(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int trace_run(const struct app_global_opts *g, int argc, char **argv)
 {
 	struct app_ctl_client *c = NULL;
@@ -61,12 +44,12 @@ static int trace_run(const struct app_global_opts *g, int argc, char **argv)
 		app_cmd_print_help(&app_cmd_trace, stderr);
 		return 2;
 	}
-	signals_catch();
+	app_cli_catch_stop();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	args = json_pack("{s:I}", "count", (json_int_t)count);
 	rc = args ? app_cli_connect(g, &c, &err) : -ENOMEM;
 	if (rc == 0) {
-		app_ctl_client_set_interrupt(c, &stop);
+		app_ctl_client_set_interrupt(c, &app_cli_stop);
 		rc = app_ctl_client_call_stream(c, "trace", args, &res, &err);
 	}
 	json_decref(args);
@@ -92,7 +75,7 @@ static int trace_run(const struct app_global_opts *g, int argc, char **argv)
 		}
 		app_ctl_chunk_clear(&ch);
 	}
-	if (rc < 0 && !stop) {
+	if (rc < 0 && !app_cli_stop) {
 		fprintf(stderr, "vifwall trace: %s\n", err ? err : strerror(-rc));
 		status = 1;
 	}
