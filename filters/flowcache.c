@@ -47,12 +47,44 @@ struct fc_region {
 	uint16_t need;	/* lo + 8 * words: frame bytes the word copy reads */
 };
 
-struct fc_layout {
-	struct fc_region ll, nh, th;
-	uint8_t loads_at; /* offset of the meta / ct values */
-	uint8_t klen;	  /* key bytes, a multiple of 32 (the mask clears the rest) */
-	uint64_t mask[FC_KEY_WORDS];
+/* One word of the shortcut: 8 bytes at @src of header @base (0 link, 1 network,
+ * 2 transport) to byte @dst of the key. */
+struct fc_copy {
+	uint8_t base, src, dst;
 };
+
+/* Words of all regions: hi - lo <= FC_KEY_MAX - FC_HDR in all, each rounded up. The
+ * first FC_COPIES_FIXED run without a loop (an IPv4 5-tuple is 2); those a layout does
+ * not need copy frame bytes 0..7 to FC_KEY_MAX, in the key buffer's spare words. */
+#define FC_MAX_COPIES	((FC_KEY_MAX - FC_HDR) / 8 + 3)
+#define FC_COPIES_FIXED 4
+
+struct fc_layout {
+	union {
+		struct {
+			uint8_t klen; /* key bytes, a multiple of 32 (the mask clears the rest) */
+			uint8_t loads_at; /* offset of the meta / ct values */
+			/* The hit path's shortcut (key_build): when each header has fit_* bytes
+			 * from its start, before the packet's end and in the frame, every region
+			 * copies whole (the words of copy[], in region order) and the key's word 1
+			 * is w1_full with the hook and the flags. fit_*: the larger of hi and need,
+			 * 0 without a region. */
+			uint8_t ncopies; /* at least FC_COPIES_FIXED: the spare ones write past the
+					    key */
+			uint16_t fit_ll, fit_nh, fit_th;
+			uint64_t w1_full; /* nfproto, l4proto and ll.hi, nh.hi, th.hi as key_build
+					     puts them */
+			uint64_t mask[FC_KEY_WORDS];
+			struct fc_copy copy[FC_MAX_COPIES];
+			struct fc_region ll, nh, th;
+		};
+		/* 256 bytes: layout[fam][l4] is a shift away, cheap enough for the compiler to
+		 * recompute rather than keep in a register */
+		uint8_t size_[256];
+	};
+};
+
+_Static_assert(sizeof(struct fc_layout) == 256, "a layout is 256 bytes");
 
 /* A meta or ct load whose value goes into the key, run on scratch registers. */
 struct fc_load {
@@ -91,6 +123,7 @@ struct flt_flowcache {
 	uint32_t gen, tick;
 	uint64_t seed;
 	const struct flt_ruleset *rs; /* the plan's ruleset; NULL: none yet */
+	bool ok;		      /* plan->ok of rs, next to rs: one line for the check */
 	uint32_t *tags;		      /* FC_WAYS per bucket: hash bits | 1, 0: empty */
 	struct fc_entry *entries;     /* in entries_mem, cache-line aligned */
 	void *entries_mem;	      /* calloc'd: pages stay untouched until used */
@@ -254,7 +287,8 @@ static int region_make(const struct fc_bytes *b, unsigned at, struct fc_region *
 	}
 	r->at = (uint8_t)at;
 	if (lo < 0) {
-		r->lo = r->hi = 0;
+		r->lo = r->hi = r->words = 0;
+		r->need = 0;
 		return 0;
 	}
 	if (at + (unsigned)(hi - lo) > FC_KEY_MAX)
@@ -267,6 +301,23 @@ static int region_make(const struct fc_bytes *b, unsigned at, struct fc_region *
 		if (bytes_has(b, (unsigned)i))
 			((uint8_t *)L->mask)[at + (unsigned)(i - lo)] = 0xff;
 	return hi - lo;
+}
+
+/* Bytes from a header's start that make region_copy take its whole-word branch. */
+static uint16_t region_fit(const struct fc_region *r)
+{
+	if (!r->hi)
+		return 0;
+	return r->need > r->hi ? r->need : r->hi;
+}
+
+/* The shortcut's words for region @r of header @base, after those already there. */
+static void copies_make(struct fc_layout *L, const struct fc_region *r, uint8_t base)
+{
+	for (unsigned i = 0; i < r->words; i++)
+		L->copy[L->ncopies++] = (struct fc_copy){.base = base,
+							 .src = (uint8_t)(r->lo + 8 * i),
+							 .dst = (uint8_t)(r->at + 8 * i)};
 }
 
 static int layout_make(struct fc_plan *p, int fam, unsigned l4)
@@ -291,6 +342,16 @@ static int layout_make(struct fc_plan *p, int fam, unsigned l4)
 	at += (unsigned)n;
 	if (at + p->loads_len > FC_KEY_MAX)
 		return -ENOSPC;
+	L->fit_ll = region_fit(&L->ll);
+	L->fit_nh = region_fit(&L->nh);
+	L->fit_th = region_fit(&L->th);
+	L->w1_full = (uint64_t)(fam ? NFPROTO_IPV6 : NFPROTO_IPV4) << 8 | (uint64_t)l4 << 16 |
+		     (uint64_t)L->ll.hi << 32 | (uint64_t)L->nh.hi << 40 | (uint64_t)L->th.hi << 48;
+	copies_make(L, &L->ll, 0);
+	copies_make(L, &L->nh, 1);
+	copies_make(L, &L->th, 2);
+	while (L->ncopies < FC_COPIES_FIXED)
+		L->copy[L->ncopies++] = (struct fc_copy){.dst = FC_KEY_MAX};
 	L->loads_at = (uint8_t)at;
 	memset((uint8_t *)L->mask + at, 0xff, p->loads_len);
 	at += p->loads_len;
@@ -387,42 +448,86 @@ static void loads_run(const struct fc_plan *p, const struct flt_pktctx *pc, uint
 }
 
 /* The key of @pc's packet into @kw (FC_KEY_WORDS words, and room for a region's last
- * word past them), masked, and its hash in *hash; returns its layout. Every byte the
+ * word past them), masked, its first four words also in @k4, and its hash in *hash;
+ * returns its layout. Every byte the
  * mask keeps is written here; the others may hold anything until the mask clears them. */
 static inline const struct fc_layout *key_build(const struct fc_plan *p,
 						const struct flt_pktctx *pc, uint64_t seed,
-						uint64_t *kw, uint64_t *hash)
+						uint64_t *kw, uint64_t *k4, uint64_t *hash)
 {
 	const struct flt_pkt *pkt = pc->pkt;
 	const struct flt_hookinfo *hi = pc->hi;
 	bool l4 = pkt->flags & FLT_PKT_F_L4;
 	uint8_t proto = l4 ? pkt->l4proto : 0;
 	const struct fc_layout *L = &p->layout[pkt->nfproto == NFPROTO_IPV6][proto];
-	uint8_t *k = (uint8_t *)kw, avail[3];
-	uint32_t end = flt_pkt_end(pkt);
-	uint64_t h = seed, h2 = ~seed;
+	uint8_t *k = (uint8_t *)kw;
+	const uint32_t nhoff = pkt->nh, thoff = pkt->th, flen = pkt->frame_len;
+	const uint32_t end = flt_pkt_end(pkt), lim = end < flen ? end : flen;
+	const bool th_in = l4 && !pkt->fragoff;
+	uint64_t h = seed, h2 = ~seed, w1_pkt;
 
 	/* Local copies: the byte stores into the key could alias *L for the compiler,
 	 * which would then reload every field after each of them. */
-	const struct fc_region ll = L->ll, nh = L->nh, th = L->th;
 	const unsigned klen = L->klen, loads_at = L->loads_at;
+	const unsigned fit_ll = L->fit_ll, fit_nh = L->fit_nh, fit_th = L->fit_th;
 
-	avail[0] = region_copy(k, &ll, pkt, 0, end);
-	avail[1] = region_copy(k, &nh, pkt, pkt->nh, end);
-	avail[2] = l4 && !pkt->fragoff ? region_copy(k, &th, pkt, pkt->th, end)
-				       : (th.hi ? FC_NONE : 0);
+	if (__builtin_expect(fit_ll <= lim && nhoff + fit_nh <= lim &&
+				     (!fit_th || (th_in && (uint64_t)thoff + fit_th <= lim)),
+			     1)) {
+		/* Every region whole (the usual packet): region_copy's first branch for
+		 * each, without its per-region checks. */
+		const uint32_t start[3] = {0, nhoff, thoff};
+		const struct fc_copy *c = L->copy;
+		const unsigned n = L->ncopies;
+		uint64_t w0, w1, w2, w3;
+
+		memcpy(&w0, pkt->frame + start[c[0].base] + c[0].src, 8);
+		memcpy(&w1, pkt->frame + start[c[1].base] + c[1].src, 8);
+		memcpy(&w2, pkt->frame + start[c[2].base] + c[2].src, 8);
+		memcpy(&w3, pkt->frame + start[c[3].base] + c[3].src, 8);
+		memcpy(k + c[0].dst, &w0, 8);
+		memcpy(k + c[1].dst, &w1, 8);
+		memcpy(k + c[2].dst, &w2, 8);
+		memcpy(k + c[3].dst, &w3, 8);
+		for (unsigned i = FC_COPIES_FIXED; i < n; i++) {
+			memcpy(&w0, pkt->frame + start[c[i].base] + c[i].src, 8);
+			memcpy(k + c[i].dst, &w0, 8);
+		}
+		w1_pkt = L->w1_full;
+	} else {
+		const struct fc_region ll = L->ll, nh = L->nh, th = L->th;
+		uint8_t a0, a1, a2;
+
+		a0 = region_copy(k, &ll, pkt, 0, end);
+		a1 = region_copy(k, &nh, pkt, nhoff, end);
+		a2 = th_in ? region_copy(k, &th, pkt, thoff, end) : (th.hi ? FC_NONE : 0);
+		w1_pkt = (uint64_t)pkt->nfproto << 8 | (uint64_t)proto << 16 | (uint64_t)a0 << 32 |
+			 (uint64_t)a1 << 40 | (uint64_t)a2 << 48;
+	}
 	if (p->nloads)
 		loads_run(p, pc, k + loads_at);
-	kw[0] = (uint64_t)hi->iif | (uint64_t)hi->oif << 32;
-	kw[1] = (uint64_t)(uint8_t)hi->hook | (uint64_t)pkt->nfproto << 8 | (uint64_t)proto << 16 |
-		(uint64_t)(uint8_t)(pkt->flags | (pkt->fragoff ? 0x80 : 0)) << 24 |
-		(uint64_t)avail[0] << 32 | (uint64_t)avail[1] << 40 | (uint64_t)avail[2] << 48;
-	for (unsigned w = 0; w < klen / 8u; w += 4) {
-		kw[w] &= L->mask[w];
-		kw[w + 1] &= L->mask[w + 1];
-		kw[w + 2] &= L->mask[w + 2];
-		kw[w + 3] &= L->mask[w + 3];
-		/* two independent chains: half the multiply latency of one */
+	/* The first four words in registers: the hit compares them from there. The
+	 * stores are for a miss (fc_insert) and for longer keys. */
+	const uint64_t *m = L->mask;
+	uint64_t k0 = (uint64_t)hi->iif | (uint64_t)hi->oif << 32;
+	uint64_t k1 = (uint64_t)(uint8_t)hi->hook |
+		      (uint64_t)(uint8_t)(pkt->flags | (pkt->fragoff ? 0x80 : 0)) << 24 | w1_pkt;
+	uint64_t k2 = kw[2] & m[2], k3 = kw[3] & m[3];
+
+	kw[0] = k0;
+	kw[1] = k1;
+	kw[2] = k2;
+	kw[3] = k3;
+	/* two independent chains: half the multiply latency of one */
+	h = (h ^ k0) * 0xbf58476d1ce4e5b9ull;
+	h2 = (h2 ^ k1) * 0x94d049bb133111ebull;
+	h = (h ^ k2) * 0xbf58476d1ce4e5b9ull;
+	h2 = (h2 ^ k3) * 0x94d049bb133111ebull;
+	for (unsigned w = 4; w < klen / 8u; w += 4) {
+		kw[w] &= m[w];
+		kw[w + 1] &= m[w + 1];
+		kw[w + 2] &= m[w + 2];
+		kw[w + 3] &= m[w + 3];
 		h = (h ^ kw[w]) * 0xbf58476d1ce4e5b9ull;
 		h2 = (h2 ^ kw[w + 1]) * 0x94d049bb133111ebull;
 		h = (h ^ kw[w + 2]) * 0xbf58476d1ce4e5b9ull;
@@ -434,6 +539,10 @@ static inline const struct fc_layout *key_build(const struct fc_plan *p,
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	*hash = h;
+	k4[0] = k0;
+	k4[1] = k1;
+	k4[2] = k2;
+	k4[3] = k3;
 	return L;
 }
 
@@ -491,6 +600,7 @@ void flt_fc_invalidate(struct flt_flowcache *fc)
 		fc->gen = 1;
 	}
 	fc->rs = NULL;
+	fc->ok = false;
 	fc->st.flushes++;
 }
 
@@ -562,6 +672,7 @@ fc_other(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdi
 			flt_fc_invalidate(fc);
 		plan_build(fc->plan, pc->rs);
 		fc->rs = pc->rs;
+		fc->ok = fc->plan->ok;
 	}
 	if (fc->plan->ok)
 		return false;
@@ -572,16 +683,16 @@ fc_other(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdi
 
 void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
 {
-	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], h;
+	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], k[4], h;
 	const struct fc_layout *L;
 	const uint32_t *tags;
 	struct fc_entry *es;
 	uint32_t b, tag;
 	unsigned klen;
 
-	if (__builtin_expect(pc->rs != fc->rs || !fc->plan->ok, 0) && fc_other(fc, pc, v))
+	if (__builtin_expect(pc->rs != fc->rs || !fc->ok, 0) && fc_other(fc, pc, v))
 		return;
-	L = key_build(fc->plan, pc, fc->seed, kw, &h);
+	L = key_build(fc->plan, pc, fc->seed, kw, k, &h);
 	klen = L->klen;
 	b = (uint32_t)h & (fc->nbuckets - 1);
 	tag = (uint32_t)(h >> 32) | 1;
@@ -595,7 +706,12 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 			continue;
 		/* klen first: a shorter stored key must not be compared past its end */
 		diff = (e->gen ^ fc->gen) | (e->klen ^ klen);
-		for (unsigned i = 0; i < klen / 8 && !diff; i += 4)
+		if (diff)
+			continue;
+		/* the first 32 bytes straight (an IPv4 5-tuple is all of it), then the rest */
+		diff = (e->key[0] ^ k[0]) | (e->key[1] ^ k[1]) | (e->key[2] ^ k[2]) |
+		       (e->key[3] ^ k[3]);
+		for (unsigned i = 4; i < klen / 8 && !diff; i += 4)
 			diff |= (e->key[i] ^ kw[i]) | (e->key[i + 1] ^ kw[i + 1]) |
 				(e->key[i + 2] ^ kw[i + 2]) | (e->key[i + 3] ^ kw[i + 3]);
 		if (diff)
@@ -606,7 +722,9 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 
 			e->counters[i]->ops->eval(e->counters[i], &unused, pc);
 		}
-		e->last = ++fc->tick;
+		/* LRU: a flow sending a burst is most recent already, no store */
+		if (e->last != fc->tick)
+			e->last = ++fc->tick;
 		v->code = (enum flt_verdict_code)e->code;
 		v->rule_handle = e->rule_handle;
 		v->chain = e->chain;

@@ -354,6 +354,50 @@ static void test_limit_and_tcp_flags(void **state)
 	pair_free(&p);
 }
 
+/* The key's shortcut (whole-word copies when every header has the bytes the rules
+ * read, flowcache.c key_build) against its careful path (a header cut short): a rule
+ * reads two bytes past the UDP header. A packet that has them (zeros) and one that
+ * ends right after the UDP header, padded with zero bytes to the Ethernet minimum
+ * (bytes the frame has, the packet does not), must not share an entry. */
+static void test_short_packet_not_shortcut(void **state)
+{
+	const char *text = "table inet vifwall {\n chain forward {\n"
+			   "  type filter hook forward priority 0; policy accept;\n"
+			   "  udp dport 53 @th,64,16 0x0000 counter drop\n"
+			   "  udp dport 53 counter accept\n }\n}\n";
+	struct pair p = {0};
+	uint8_t full[128], padded[128];
+	uint32_t flen, plen;
+	uint16_t c;
+
+	(void)state;
+	pair_load(&p, text, 0, true);
+	/* 2 payload bytes, both zero: the first rule's load succeeds and matches */
+	flen = frame_v4(full, 17, 0x0a000001, 0x0a000002, 4000, 53, 0) + 2;
+	full[flen - 2] = full[flen - 1] = 0;
+	full[14 + 3] = 20 + 8 + 2;
+	full[14 + 10] = full[14 + 11] = 0;
+	c = rt_csum_fold(rt_csum_add(0, full + 14, 20));
+	full[14 + 10] = (uint8_t)(c >> 8);
+	full[14 + 11] = (uint8_t)c;
+	full[14 + 20 + 5] = 8 + 2;
+	/* no payload, Ethernet padding to 60 bytes: the load breaks, the second rule */
+	plen = frame_v4(padded, 17, 0x0a000001, 0x0a000002, 4000, 53, 0);
+	memset(padded + plen, 0, 60 - plen);
+	plen = 60;
+	for (unsigned i = 0; i < 6; i++) {
+		assert_int_equal(
+			pair_run(&p, full, flen, "vif1.0", "uplink", 1000 + i, 0, "full").code,
+			FLT_DROP);
+		assert_int_equal(
+			pair_run(&p, padded, plen, "vif1.0", "uplink", 1000 + i, 0, "padded").code,
+			FLT_ACCEPT);
+	}
+	assert_int_equal(fc_stats(&p).hits, 10); /* one miss each, then hits */
+	pair_check_counters(&p, "short packet");
+	pair_free(&p);
+}
+
 /* A new ruleset takes effect on the next packet, whatever was cached. */
 static void test_reload_invalidates(void **state)
 {
@@ -527,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_new_sizes),
 		cmocka_unit_test(test_ct_new_then_established),
 		cmocka_unit_test(test_limit_and_tcp_flags),
+		cmocka_unit_test(test_short_packet_not_shortcut),
 		cmocka_unit_test(test_reload_invalidates),
 		cmocka_unit_test(test_random_rulesets),
 		cmocka_unit_test(test_classbench),
