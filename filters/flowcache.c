@@ -57,7 +57,7 @@ struct fc_copy {
  * first FC_COPIES_FIXED run without a loop (an IPv4 5-tuple is 2); those a layout does
  * not need copy frame bytes 0..7 to FC_KEY_MAX, in the key buffer's spare words. */
 #define FC_MAX_COPIES	((FC_KEY_MAX - FC_HDR) / 8 + 3)
-#define FC_COPIES_FIXED 4
+#define FC_COPIES_FIXED 2
 
 struct fc_layout {
 	union {
@@ -462,9 +462,14 @@ static inline const struct fc_layout *key_build(const struct fc_plan *p,
 	const struct fc_layout *L = &p->layout[pkt->nfproto == NFPROTO_IPV6][proto];
 	uint8_t *k = (uint8_t *)kw;
 	const uint32_t nhoff = pkt->nh, thoff = pkt->th, flen = pkt->frame_len;
-	const uint32_t end = flt_pkt_end(pkt), lim = end < flen ? end : flen;
+	/* flt_pkt_end() of an IP packet, the only kind that reaches the cache */
+	const uint32_t end = nhoff + pkt->len, lim = end < flen ? end : flen;
 	const bool th_in = l4 && !pkt->fragoff;
 	uint64_t h = seed, h2 = ~seed, w1_pkt;
+
+	/* Short of registers, the compiler would recompute L from the packet's fields
+	 * at every use; hidden from it, L is kept (or spilled once) instead. */
+	__asm__("" : "+r"(L));
 
 	/* Local copies: the byte stores into the key could alias *L for the compiler,
 	 * which would then reload every field after each of them. */
@@ -479,16 +484,12 @@ static inline const struct fc_layout *key_build(const struct fc_plan *p,
 		const uint32_t start[3] = {0, nhoff, thoff};
 		const struct fc_copy *c = L->copy;
 		const unsigned n = L->ncopies;
-		uint64_t w0, w1, w2, w3;
+		uint64_t w0, w1;
 
 		memcpy(&w0, pkt->frame + start[c[0].base] + c[0].src, 8);
 		memcpy(&w1, pkt->frame + start[c[1].base] + c[1].src, 8);
-		memcpy(&w2, pkt->frame + start[c[2].base] + c[2].src, 8);
-		memcpy(&w3, pkt->frame + start[c[3].base] + c[3].src, 8);
 		memcpy(k + c[0].dst, &w0, 8);
 		memcpy(k + c[1].dst, &w1, 8);
-		memcpy(k + c[2].dst, &w2, 8);
-		memcpy(k + c[3].dst, &w3, 8);
 		for (unsigned i = FC_COPIES_FIXED; i < n; i++) {
 			memcpy(&w0, pkt->frame + start[c[i].base] + c[i].src, 8);
 			memcpy(k + c[i].dst, &w0, 8);
