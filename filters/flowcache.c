@@ -105,13 +105,14 @@ struct fc_plan {
 };
 
 /* One cached verdict: 192 bytes, three cache lines. What a hit reads comes first, so
- * a key of up to 32 bytes (an IPv4 5-tuple) is in the first line. */
+ * a hit on a key of up to 32 bytes (an IPv4 5-tuple) reads the first line only: the
+ * tag is here rather than in an array of its own, one line fewer per hit. */
 struct fc_entry {
-	uint32_t gen;  /* the cache's generation when written; 0: never */
+	uint64_t id;   /* tag (hash bits | 1) | the cache's generation << 32; 0: never */
 	uint32_t last; /* LRU stamp within the bucket */
+	uint8_t klen, code, ncounters;
 	uint64_t rule_handle;
 	const char *chain; /* the deciding chain's name (owned by the ruleset of gen) */
-	uint8_t klen, code, ncounters;
 	uint64_t key[FC_KEY_WORDS];
 	const struct flt_expr *counters[FLT_FC_MAX_COUNTERS];
 } __attribute__((aligned(64)));
@@ -124,7 +125,6 @@ struct flt_flowcache {
 	uint64_t seed;
 	const struct flt_ruleset *rs; /* the plan's ruleset; NULL: none yet */
 	bool ok;		      /* plan->ok of rs, next to rs: one line for the check */
-	uint32_t *tags;		      /* FC_WAYS per bucket: hash bits | 1, 0: empty */
 	struct fc_entry *entries;     /* in entries_mem, cache-line aligned */
 	void *entries_mem;	      /* calloc'd: pages stay untouched until used */
 	struct fc_plan *plan;
@@ -564,10 +564,9 @@ int flt_fc_new(uint32_t entries, struct flt_flowcache **out)
 	if (!fc)
 		return -ENOMEM;
 	fc->nbuckets = n / FC_WAYS;
-	fc->tags = calloc(n, sizeof(*fc->tags));
 	fc->entries_mem = calloc(1, (size_t)n * sizeof(*fc->entries) + 64);
 	fc->plan = calloc(1, sizeof(*fc->plan));
-	if (!fc->tags || !fc->entries_mem || !fc->plan) {
+	if (!fc->entries_mem || !fc->plan) {
 		flt_fc_free(fc);
 		return -ENOMEM;
 	}
@@ -586,7 +585,6 @@ void flt_fc_free(struct flt_flowcache *fc)
 {
 	if (!fc)
 		return;
-	free(fc->tags);
 	free(fc->entries_mem);
 	free(fc->plan);
 	free(fc);
@@ -596,7 +594,6 @@ void flt_fc_invalidate(struct flt_flowcache *fc)
 {
 	if (++fc->gen == 0) {
 		/* 2^32 generations later: entries of generation 1 would come back. */
-		memset(fc->tags, 0, (size_t)fc->nbuckets * FC_WAYS * sizeof(*fc->tags));
 		memset(fc->entries, 0, (size_t)fc->nbuckets * FC_WAYS * sizeof(*fc->entries));
 		fc->gen = 1;
 	}
@@ -616,12 +613,11 @@ void flt_fc_get_stats(const struct flt_flowcache *fc, struct flt_fc_stats *st)
 static void fc_insert(struct flt_flowcache *fc, uint32_t b, uint32_t tag, const uint64_t *kw,
 		      unsigned klen, const struct flt_fc_trace *tr, const struct flt_verdict *v)
 {
-	uint32_t *tags = &fc->tags[b * FC_WAYS];
 	struct fc_entry *es = &fc->entries[b * FC_WAYS], *e;
 	unsigned way = 0;
 
 	for (unsigned w = 0; w < FC_WAYS; w++) {
-		if (!tags[w] || es[w].gen != fc->gen) {
+		if (!es[w].id || (uint32_t)(es[w].id >> 32) != fc->gen) {
 			way = w;
 			goto write;
 		}
@@ -631,7 +627,7 @@ static void fc_insert(struct flt_flowcache *fc, uint32_t b, uint32_t tag, const 
 	fc->st.evictions++;
 write:
 	e = &es[way];
-	e->gen = fc->gen;
+	e->id = tag | (uint64_t)fc->gen << 32;
 	e->last = ++fc->tick;
 	e->rule_handle = v->rule_handle;
 	e->chain = v->chain;
@@ -640,7 +636,6 @@ write:
 	e->ncounters = tr->ncounters;
 	memcpy(e->counters, tr->counters, sizeof(e->counters));
 	memcpy(e->key, kw, klen);
-	tags[way] = tag;
 	fc->st.inserts++;
 }
 
@@ -686,9 +681,9 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 {
 	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], k[4], h;
 	const struct fc_layout *L;
-	const uint32_t *tags;
 	struct fc_entry *es;
 	uint32_t b, tag;
+	uint64_t id;
 	unsigned klen;
 
 	if (__builtin_expect(pc->rs != fc->rs || !fc->ok, 0) && fc_other(fc, pc, v))
@@ -697,21 +692,18 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 	klen = L->klen;
 	b = (uint32_t)h & (fc->nbuckets - 1);
 	tag = (uint32_t)(h >> 32) | 1;
-	tags = &fc->tags[b * FC_WAYS];
+	id = tag | (uint64_t)fc->gen << 32;
 	es = &fc->entries[b * FC_WAYS];
 	for (unsigned w = 0; w < FC_WAYS; w++) {
 		struct fc_entry *e = &es[w];
 		uint64_t diff = 0;
 
-		if (tags[w] != tag)
+		if (e->id != id)
 			continue;
-		/* klen first: a shorter stored key must not be compared past its end */
-		diff = (e->gen ^ fc->gen) | (e->klen ^ klen);
-		if (diff)
-			continue;
-		/* the first 32 bytes straight (an IPv4 5-tuple is all of it), then the rest */
+		/* the first 32 bytes straight (an IPv4 5-tuple is all of it), and klen: a
+		 * shorter stored key must not be compared past its end; then the rest */
 		diff = (e->key[0] ^ k[0]) | (e->key[1] ^ k[1]) | (e->key[2] ^ k[2]) |
-		       (e->key[3] ^ k[3]);
+		       (e->key[3] ^ k[3]) | (e->klen ^ klen);
 		for (unsigned i = 4; i < klen / 8 && !diff; i += 4)
 			diff |= (e->key[i] ^ kw[i]) | (e->key[i + 1] ^ kw[i + 1]) |
 				(e->key[i + 2] ^ kw[i + 2]) | (e->key[i + 3] ^ kw[i + 3]);
