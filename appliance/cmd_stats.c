@@ -87,7 +87,7 @@ static void print_text(json_t *res)
 {
 	json_t *p, *v;
 	const char *reason;
-	size_t i;
+	size_t i, w;
 
 	printf("ruleset %s: generation %lld, %lld chains, %lld rules, %lld sets, %lld elements\n",
 	       json_string_value(json_object_get(json_object_get(res, "ruleset"), "name")),
@@ -107,6 +107,11 @@ static void print_text(json_t *res)
 		json_object_foreach(json_object_get(p, "drop_reasons"), reason,
 				    v) if (json_integer_value(v))
 			printf(" %s=%lld", reason, json_integer_value(v));
+		if (json_array_size(json_object_get(p, "worker_rx_packets")) > 1) {
+			printf("; rx by worker");
+			json_array_foreach(json_object_get(p, "worker_rx_packets"), w, v)
+				printf(" %lld", json_integer_value(v));
+		}
 		printf("\n");
 	}
 	printf("mac table: %lld/%lld entries, learned %lld, evicted %lld\n",
@@ -127,7 +132,9 @@ static void print_text(json_t *res)
 	       num(res, "flow_cache", "hits"), num(res, "flow_cache", "misses"),
 	       num(res, "flow_cache", "uncacheable"), num(res, "flow_cache", "evictions"),
 	       num(res, "flow_cache", "bypass"));
-	printf("memory: %lld bytes resident\n", num(res, "memory", "rss_bytes"));
+	printf("memory: %lld bytes resident; %lld forwarding worker(s)\n",
+	       num(res, "memory", "rss_bytes"),
+	       json_integer_value(json_object_get(res, "workers")));
 }
 
 static int stats_run(const struct app_global_opts *g, int argc, char **argv)

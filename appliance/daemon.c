@@ -44,7 +44,7 @@ static int ports_open(struct app_daemon *d)
 
 		if ((rc = app_daemon_port_isolate(p->name, d->log)) < 0)
 			return rc;
-		rc = nb_port_open(&nb_port_afpacket_ops, p->name, &d->cfg->port, &port);
+		rc = nb_port_open(&nb_port_afpacket_ops, p->name, &d->port_cfg, &port);
 		if (rc < 0) {
 			flt_log(d->log, LOG_ERR, "port %s: cannot open: %s", p->name,
 				strerror(-rc));
@@ -64,7 +64,7 @@ static int ports_open(struct app_daemon *d)
  * network namespaces) the ports are the command line's only. */
 static int hotplug_start(struct app_daemon *d)
 {
-	struct app_hotplug_config hc = {.br = d->br, .log = d->log, .port = &d->cfg->port};
+	struct app_hotplug_config hc = {.br = d->br, .log = d->log, .port = &d->port_cfg};
 	int rc = app_hotplug_new(&hc, &d->hp);
 
 	if (rc == -ENOENT) {
@@ -72,6 +72,30 @@ static int hotplug_start(struct app_daemon *d)
 		return 0;
 	}
 	return rc;
+}
+
+/* How many forwarding threads: as configured, else one per online CPU. */
+static unsigned workers_count(const struct app_daemon_config *cfg)
+{
+	long n = cfg->workers ? (long)cfg->workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > NB_MAX_WORKERS ? NB_MAX_WORKERS : (unsigned)n;
+}
+
+/* The configured sizes are the totals: each worker gets its share of every port's
+ * ring and of the flow cache, so memory does not grow with the number of CPUs. */
+static void workers_share(struct app_daemon *d, struct nb_bridge_config *bc)
+{
+	unsigned blocks = d->cfg->port.ring_blocks ? d->cfg->port.ring_blocks : 256;
+
+	d->workers = workers_count(d->cfg);
+	d->port_cfg = d->cfg->port;
+	d->port_cfg.ring_blocks = blocks / d->workers < 4 ? 4 : blocks / d->workers;
+	bc->workers = d->workers;
+	if (bc->flowcache_entries)
+		bc->flowcache_entries /= d->workers;
 }
 
 int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logger *log,
@@ -94,6 +118,8 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 	d->cfg = cfg;
 	d->log = log;
 	d->sigfd = -1;
+	workers_share(d, &bc);
+	ctc.shared = d->workers > 1;
 	for (unsigned i = 0; i < cfg->nports; i++)
 		d->port_names[i] = cfg->ports[i].name;
 	if ((rc = rules_load(d, &d->rs)) < 0)
@@ -109,6 +135,8 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		flt_log(log, LOG_ERR, "cannot create the bridge: %s", strerror(-rc));
 		goto fail;
 	}
+	flt_log(log, LOG_INFO, "%u forwarding worker%s, %u ring blocks each per port", d->workers,
+		d->workers == 1 ? "" : "s", d->port_cfg.ring_blocks);
 	if ((rc = ports_open(d)) < 0)
 		goto fail;
 	nb_bridge_ruleset_swap(d->br, d->rs);

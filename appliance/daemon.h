@@ -26,15 +26,17 @@ struct app_daemon_config {
 	const char *rules;	    /* the nft ruleset file */
 	const char *ctl;	    /* control socket path, or NULL */
 	int verbosity;		    /* 0: info, 1: debug */
-	struct nb_port_config port; /* every port's ring (--ring-blocks) */
+	struct nb_port_config port; /* every port's ring (--ring-blocks), shared out
+				       among the workers */
 	unsigned nports;	    /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
 	/* Bounded tables: memory grows with these and nothing else. */
 	uint32_t mac_table_entries;  /* learning switch (rounded up to a power of two) */
 	uint32_t mac_table_age_s;    /* a learned MAC unused this long is forgotten */
-	uint32_t conntrack_entries;  /* connection tracker's pool */
-	uint32_t flow_cache_entries; /* per-flow verdict cache */
+	uint32_t conntrack_entries;  /* connection tracker's pool (one, shared) */
+	uint32_t flow_cache_entries; /* per-flow verdict cache, shared out among workers */
 	unsigned burst;		     /* frames per port per loop turn */
+	unsigned workers;	     /* forwarding threads; 0: one per online CPU */
 	/* Where rules and ctl point when the configuration file set them. */
 	char rules_buf[4096], ctl_buf[108];
 };
@@ -44,7 +46,7 @@ struct app_daemon_config {
  * when it exists) and then vifwalld's command line, which overrides it:
  *   [--config FILE] [--check-config] [--rules FILE] [--uplink IFNAME]
  *   [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]... [--ctl SOCKET]
- *   [--ring-blocks N] [-v]
+ *   [--ring-blocks N] [--workers N] [-v]
  * Returns 0; 1 when --help, --version or --check-config was asked and answered on
  * stdout; -EINVAL after printing what is wrong to stderr (a file's errors name
  * FILE:LINE). @argv's strings must outlive @cfg.

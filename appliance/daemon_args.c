@@ -22,7 +22,7 @@ static const char usage[] =
 	"usage: vifwalld [--config FILE] [--check-config]\n"
 	"                --rules RULES.nft --uplink IFNAME\n"
 	"                [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]...\n"
-	"                [--ctl SOCKET] [--ring-blocks N] [-v]\n"
+	"                [--ctl SOCKET] [--ring-blocks N] [--workers N] [-v]\n"
 	"\n"
 	"Forwards and filters frames between the uplink and the guest ports with the\n"
 	"forward chain of RULES.nft (table inet vifwall).\n"
@@ -41,7 +41,10 @@ static const char usage[] =
 	"  --ctl SOCKET     serve the control protocol (vifwall load/show/ports/stats)\n"
 	"                   on this unix socket, e.g. /run/vifwall/ctl\n"
 	"  --ring-blocks N  each port's receive ring: N blocks of 128 KiB, 4 to 4096\n"
-	"                   (default 256: 32 MiB a port; a 128 MiB appliance wants 32)\n"
+	"                   (default 256: 32 MiB a port; a 128 MiB appliance wants 32),\n"
+	"                   shared out among the workers\n"
+	"  --workers N      forwarding threads, 1 to 16; 0 (default): one per online CPU.\n"
+	"                   Every port's flows are spread over them (PACKET_FANOUT)\n"
 	"  -v, --verbose    log debug messages\n"
 	"\n"
 	"Signals: TERM/INT stop, HUP reloads RULES.nft, USR1 logs the counters.\n"
@@ -116,6 +119,7 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"ring-blocks", required_argument, NULL, 'b'},
+		{"workers", required_argument, NULL, 'w'},
 		{"config", required_argument, NULL, 'f'},
 		{"check-config", no_argument, NULL, 'C'},
 		{0},
@@ -124,6 +128,7 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 	const char *uplink = NULL, *rules = NULL, *ctl = NULL, *config = NULL;
 	const char *portspecs[NB_MAX_PORTS];
 	unsigned nspecs = 0, ring_blocks = 0;
+	long workers = -1;
 	int c, rc, verbosity = 0;
 	bool check = false;
 	char err[512];
@@ -167,6 +172,16 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 			ring_blocks = (unsigned)n;
 			break;
 		}
+		case 'w': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || n > NB_MAX_WORKERS)
+				return bad("--workers '%s' is not a number from 0 to 16%s", optarg,
+					   "");
+			workers = (long)n;
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -192,6 +207,8 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		cfg->verbosity = verbosity;
 	if (ring_blocks)
 		cfg->port.ring_blocks = ring_blocks;
+	if (workers >= 0)
+		cfg->workers = (unsigned)workers;
 	if (uplink && app_daemon_config_set_uplink(cfg, uplink, err, sizeof(err)) < 0)
 		return bad("--uplink: %s%s", err, "");
 	for (unsigned i = 0, nfile = cfg->nports; i < nspecs; i++)

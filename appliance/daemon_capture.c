@@ -7,6 +7,10 @@
  * dropped and counted (told to the client as {"dropped": N} chunks and in the END
  * summary), so a stopped client never slows forwarding.
  *
+ * With several forwarding workers the tap callbacks run in their threads: everything
+ * they share with the loop's thread (slots, buffers, trace rings) is touched under the
+ * bridge's tap lock (nb_bridge_tap_lock), which the bridge holds around callbacks.
+ *
  * Limits a client cannot raise: APP_CAPTURE_MAX captures and APP_TRACE_MAX traces
  * at once, snaplen and count as tap_proto.h says, CAPTURE_BUF_BYTES and
  * TRACE_RING records per client.
@@ -158,17 +162,25 @@ static void capture_release(struct capture *c)
 
 static void capture_cancel(void *arg, struct app_ctl_stream *stream)
 {
+	struct capture *c = arg;
+	struct nb_bridge *br = c->taps->d->br;
+
 	(void)stream;
-	capture_release(arg);
+	nb_bridge_tap_lock(br);
+	capture_release(c);
+	nb_bridge_tap_unlock(br);
 }
 
 static void trace_cancel(void *arg, struct app_ctl_stream *stream)
 {
 	struct trace *tr = arg;
+	struct nb_bridge *br = tr->taps->d->br;
 
 	(void)stream;
+	nb_bridge_tap_lock(br);
 	tr->stream = NULL;
 	taps_apply(tr->taps, NULL);
+	nb_bridge_tap_unlock(br);
 }
 
 static int taps_get(struct app_daemon *d, struct app_taps **out)
@@ -187,9 +199,8 @@ static int taps_get(struct app_daemon *d, struct app_taps **out)
 
 /* --- the commands --- */
 
-int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
+static int capture_start(struct app_daemon *d, json_t *args, struct app_ctl_reply *reply)
 {
-	struct app_daemon *d = arg;
 	struct app_capture_req req;
 	struct capture *c = NULL;
 	struct app_taps *t;
@@ -237,9 +248,19 @@ int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
 	return 0;
 }
 
-int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
+int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
 {
 	struct app_daemon *d = arg;
+	int rc;
+
+	nb_bridge_tap_lock(d->br);
+	rc = capture_start(d, args, reply);
+	nb_bridge_tap_unlock(d->br);
+	return rc;
+}
+
+static int trace_start(struct app_daemon *d, json_t *args, struct app_ctl_reply *reply)
+{
 	struct trace *tr = NULL;
 	struct app_taps *t;
 	uint64_t count;
@@ -269,6 +290,17 @@ int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
 	flt_log(d->log, LOG_INFO, "trace started (count %llu)", (unsigned long long)count);
 	taps_apply(t, NULL);
 	return 0;
+}
+
+int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
+{
+	struct app_daemon *d = arg;
+	int rc;
+
+	nb_bridge_tap_lock(d->br);
+	rc = trace_start(d, args, reply);
+	nb_bridge_tap_unlock(d->br);
+	return rc;
 }
 
 /* --- after every round: send what the taps kept --- */
@@ -384,12 +416,14 @@ void app_daemon_taps_drain(struct app_daemon *d)
 
 	if (!t)
 		return;
+	nb_bridge_tap_lock(d->br);
 	for (unsigned i = 0; i < APP_CAPTURE_MAX; i++)
 		if (t->cap[i].stream)
 			capture_drain(d, &t->cap[i]);
 	for (unsigned i = 0; i < APP_TRACE_MAX; i++)
 		if (t->tr[i].stream)
 			trace_drain(d, &t->tr[i]);
+	nb_bridge_tap_unlock(d->br);
 }
 
 void app_daemon_taps_free(struct app_daemon *d)

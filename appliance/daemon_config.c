@@ -261,6 +261,7 @@ static const struct num_key num_keys[] = {
 	NUM("mac-table-age", mac_table_age_s, 1, 1000000, "seconds"),
 	NUM("conntrack-entries", conntrack_entries, 16, 1u << 26, "entries"),
 	NUM("flow-cache-entries", flow_cache_entries, 16, 1u << 24, "entries"),
+	NUM("workers", workers, 0, NB_MAX_WORKERS, "forwarding threads (0: one per CPU)"),
 };
 
 /* The global keys, in the order --check-config prints them. */

@@ -126,7 +126,7 @@ static int ctl_load(void *arg, json_t *args, struct app_ctl_reply *reply)
 static json_t *port_json(struct app_daemon *d, unsigned i, bool detail)
 {
 	struct nb_port_info pi;
-	json_t *o, *drops;
+	json_t *o, *drops, *per_worker;
 
 	if (nb_bridge_port_info(d->br, i, &pi) < 0)
 		return NULL;
@@ -144,6 +144,11 @@ static json_t *port_json(struct app_daemon *d, unsigned i, bool detail)
 				    json_integer((json_int_t)pi.c.drops[r]));
 	json_object_set_new(drops, "ring", json_integer((json_int_t)pi.c.ring_drops));
 	json_object_set_new(o, "drop_reasons", drops);
+	/* How the device's flows spread over the workers (PACKET_FANOUT). */
+	per_worker = json_array();
+	for (unsigned w = 0; w < nb_bridge_workers(d->br); w++)
+		json_array_append_new(per_worker, json_integer((json_int_t)pi.worker_rx[w]));
+	json_object_set_new(o, "worker_rx_packets", per_worker);
 	return o;
 }
 
@@ -209,6 +214,7 @@ static int ctl_stats(void *arg, json_t *args, struct app_ctl_reply *reply)
 				      (json_int_t)fs.inserts, "evictions", (json_int_t)fs.evictions,
 				      "uncacheable", (json_int_t)fs.uncacheable, "bypass",
 				      (json_int_t)fs.bypass, "flushes", (json_int_t)fs.flushes));
+	json_object_set_new(res, "workers", json_integer(nb_bridge_workers(d->br)));
 	app_ctl_reply_result(reply, res);
 	return 0;
 }

@@ -23,6 +23,8 @@ struct app_daemon {
 	struct flt_ruleset *rs;
 	struct flt_ct_table *ct;
 	struct nb_bridge *br;
+	unsigned workers;		/* forwarding threads running */
+	struct nb_port_config port_cfg; /* one worker's handle on a port: its ring share */
 	int sigfd;
 	struct app_ctl_server *ctl;	/* NULL without --ctl */
 	struct app_hotplug *hp;		/* NULL outside a Xen domain */

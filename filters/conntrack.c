@@ -29,7 +29,9 @@
  *   kernel receives with CHECKSUM_UNNECESSARY/PARTIAL (veth from a local socket) are
  *   not checked there.
  */
+#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -106,6 +108,16 @@ int flt_ct_table_new(const struct flt_ct_config *cfg, struct flt_ct_table **out)
 		t->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
 	ct_timeouts_init(&t->to, cfg);
 	t->st.max_entries = max;
+	t->shared = cfg->shared;
+	if (t->shared) {
+		pthread_mutexattr_t ma;
+
+		/* Held for one packet's classification: spin briefly before sleeping. */
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+		pthread_mutex_init(&t->lock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	*out = t;
 	return 0;
 }
@@ -116,6 +128,8 @@ void flt_ct_table_free(struct flt_ct_table *t)
 		return;
 	free(t->pool);
 	free(t->buckets);
+	if (t->shared)
+		pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
@@ -294,8 +308,8 @@ static enum ct_verdict ct_handle(struct flt_ct_table *t, struct flt_ct_entry *e,
 	return CT_ACCEPT;
 }
 
-void flt_ct_in(struct flt_ct_table *t, const struct flt_pkt *pkt, uint64_t now_ns,
-	       struct flt_ct_pkt *out)
+static void ct_in(struct flt_ct_table *t, const struct flt_pkt *pkt, uint64_t now_ns,
+		  struct flt_ct_pkt *out)
 {
 	struct ct_view v;
 	struct ct_tuple tu;
@@ -399,7 +413,16 @@ static void ct_hash_insert(struct flt_ct_table *t, struct flt_ct_entry *e)
 	e->hashed = true;
 }
 
-void flt_ct_confirm(struct flt_ct_table *t, struct flt_ct_pkt *cp, bool accepted)
+void flt_ct_in(struct flt_ct_table *t, const struct flt_pkt *pkt, uint64_t now_ns,
+	       struct flt_ct_pkt *out)
+{
+	/* Released by flt_ct_confirm: the packet points into the table until then. */
+	if (t->shared)
+		pthread_mutex_lock(&t->lock);
+	ct_in(t, pkt, now_ns, out);
+}
+
+static void ct_confirm(struct flt_ct_table *t, struct flt_ct_pkt *cp, bool accepted)
 {
 	struct flt_ct_entry *e = cp->ct;
 	int dir;
@@ -427,8 +450,17 @@ void flt_ct_confirm(struct flt_ct_table *t, struct flt_ct_pkt *cp, bool accepted
 	t->st.inserted++;
 }
 
+void flt_ct_confirm(struct flt_ct_table *t, struct flt_ct_pkt *cp, bool accepted)
+{
+	ct_confirm(t, cp, accepted);
+	if (t->shared)
+		pthread_mutex_unlock(&t->lock);
+}
+
 void flt_ct_gc(struct flt_ct_table *t, uint64_t now_ns, unsigned budget)
 {
+	if (t->shared)
+		pthread_mutex_lock(&t->lock);
 	while (budget--) {
 		uint32_t b = t->gc_next;
 
@@ -445,12 +477,18 @@ void flt_ct_gc(struct flt_ct_table *t, uint64_t now_ns, unsigned budget)
 		}
 		t->gc_next = (b + 1) & (t->nbuckets - 1);
 	}
+	if (t->shared)
+		pthread_mutex_unlock(&t->lock);
 }
 
-void flt_ct_get_stats(const struct flt_ct_table *t, struct flt_ct_stats *st)
+void flt_ct_get_stats(struct flt_ct_table *t, struct flt_ct_stats *st)
 {
+	if (t->shared)
+		pthread_mutex_lock(&t->lock);
 	*st = t->st;
 	st->entries = t->used;
+	if (t->shared)
+		pthread_mutex_unlock(&t->lock);
 }
 
 int flt_ct_tcp_state(const struct flt_ct_pkt *cp)

@@ -6,10 +6,16 @@
  * acct=0, no helpers, no NAT, zone 0).
  *
  * Ownership: flt_ct_table_new() allocates everything (entry pool, hash table); nothing
- * on the packet path allocates, locks or blocks. A table is not thread-safe: one worker
- * owns it. struct flt_ct_pkt lives on the caller's stack; it may point into the table
- * (the kernel's skb->_nfct reference) until flt_ct_confirm() releases it, so call
- * flt_ct_confirm() exactly once for every flt_ct_in(), before the next flt_ct_in().
+ * on the packet path allocates or blocks. struct flt_ct_pkt lives on the caller's
+ * stack; it may point into the table (the kernel's skb->_nfct reference) until
+ * flt_ct_confirm() releases it, so call flt_ct_confirm() exactly once for every
+ * flt_ct_in(), before the next flt_ct_in() of the same thread.
+ *
+ * Threads: a table made with flt_ct_config.shared may be used by several workers:
+ * flt_ct_in() takes its lock and flt_ct_confirm() releases it, so one packet at a time
+ * holds the table from lookup to confirmation, like a packet's conntrack reference in
+ * the kernel (and everything between, the rules reading ct keys, sees a stable entry).
+ * Without it the table belongs to one thread and nothing locks.
  *
  * Known divergences from the kernel are listed at the top of filters/conntrack.c.
  */
@@ -35,6 +41,7 @@ struct flt_ct_config {
 	uint32_t udp_unreplied, udp_replied;
 	uint32_t icmp, icmpv6, generic;
 	uint32_t gre_unreplied, gre_replied;
+	bool shared; /* several threads use the table (see Threads above) */
 };
 
 /*
@@ -114,7 +121,7 @@ struct flt_ct_stats {
 };
 
 /* Counters since the table was created. */
-void flt_ct_get_stats(const struct flt_ct_table *t, struct flt_ct_stats *st);
+void flt_ct_get_stats(struct flt_ct_table *t, struct flt_ct_stats *st);
 
 /* For tests and traces: the TCP state (enum tcp_conntrack) of @cp's entry, or -1 when
  * it has none or is not TCP. */

@@ -6,6 +6,7 @@
 #ifndef VIFWALL_FILTERS_CONNTRACK_INTERNAL_H
 #define VIFWALL_FILTERS_CONNTRACK_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -70,6 +71,8 @@ struct flt_ct_timeouts {
 };
 
 struct flt_ct_table {
+	bool shared;	      /* flt_ct_config.shared: lock is used */
+	pthread_mutex_t lock; /* flt_ct_in .. flt_ct_confirm, gc, stats */
 	struct flt_ct_entry *pool;
 	uint32_t *buckets; /* head node of each chain, CT_NONE when empty */
 	uint32_t max, nbuckets, free_head, used;

@@ -37,15 +37,15 @@ static enum nb_drop_reason verdict_reason(const struct flt_pkt *pkt, const struc
 	return NB_DROP_MALFORMED;
 }
 
-static void hookinfo_init(const struct nb_bridge *br, uint16_t in, struct flt_hookinfo *hi)
+static void hookinfo_init(const struct nb_worker *w, uint16_t in, struct flt_hookinfo *hi)
 {
 	memset(hi, 0, sizeof(*hi));
 	hi->hook = FLT_HOOK_FORWARD;
-	memcpy(hi->iifname, br->ports[in].port->name, FLT_IFNAMSIZ);
-	hi->iif = br->ports[in].rs_ifindex;
+	memcpy(hi->iifname, w->br->ports[in].port->name, FLT_IFNAMSIZ);
+	hi->iif = w->ports[in].rs_ifindex;
 	hi->iiftype = ARPHRD_ETHER;
 	hi->oiftype = ARPHRD_ETHER;
-	hi->now_ns = br->now_ns;
+	hi->now_ns = w->now_ns;
 }
 
 /* A GSO frame must be what its offload type says: an unfragmented TCP packet (UDP
@@ -60,27 +60,46 @@ static bool gso_ok(const struct flt_pkt *pkt)
 
 /* Queue the answer to a rejected frame on its ingress port: one per frame, however
  * many egress ports rejected it. Returns whether one was queued. */
-static bool reject_answer(struct nb_bridge *br, struct nb_bport *bp, const struct flt_pkt *pkt,
+static bool reject_answer(struct nb_worker *w, struct nb_wport *wp, const struct flt_pkt *pkt,
 			  const struct flt_verdict *v)
 {
-	uint8_t *buf = br->rej[br->nrej];
+	uint8_t *buf = w->rej[w->nrej];
 	uint32_t len;
 
-	if (br->nrej == NB_BURST_MAX || bp->txq.n == NB_BURST_MAX)
+	if (w->nrej == NB_BURST_MAX || wp->txq.n == NB_BURST_MAX)
 		return false;
 	len = nb_reject_build(pkt, v, buf, NB_REJECT_MAX);
 	if (!len)
 		return false;
-	br->nrej++;
-	bp->txq.f[bp->txq.n++] = (struct nb_frame){.data = buf, .len = len};
+	w->nrej++;
+	wp->txq.f[wp->txq.n++] = (struct nb_frame){.data = buf, .len = len};
 	return true;
 }
 
+/* Learn the source and pick the egress ports; the MAC table is shared by the workers. */
+static unsigned switch_egress(struct nb_worker *w, const struct flt_pkt *pkt, uint16_t in,
+			      uint16_t *out)
+{
+	struct nb_bridge *br = w->br;
+	bool locked = br->nworkers > 1;
+	unsigned n;
+
+	if (locked)
+		pthread_mutex_lock(&br->sw_lock);
+	nb_switch_learn(br->sw, flt_pkt_eth_src(pkt), in, w->now_ns);
+	n = nb_switch_egress(br->sw, flt_pkt_eth_dst(pkt), in, (uint16_t)br->nports, w->now_ns,
+			     out);
+	if (locked)
+		pthread_mutex_unlock(&br->sw_lock);
+	return n;
+}
+
 /* Decide one frame's fate for every egress port; queue it where it is accepted. */
-static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, uint16_t in,
+static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uint16_t in,
 			  struct flt_hookinfo *hi, struct nb_frame *f)
 {
-	struct nb_bport *bp = &br->ports[in];
+	struct nb_bport *bp = &w->br->ports[in];
+	struct nb_wport *wp = &w->ports[in];
 	uint16_t out[NB_MAX_PORTS];
 	enum nb_drop_reason why;
 	bool queued = false, answered = false;
@@ -89,13 +108,13 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 
 	flt_pkt_parse(&pkt, f->data, f->len);
 	if (pkt.status == FLT_PKT_RUNT) {
-		bp->c.drops[NB_DROP_MALFORMED]++;
-		nb_tap_drop(br, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
+		wp->c.drops[NB_DROP_MALFORMED]++;
+		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
 	if ((f->flags & NB_FRAME_GSO) && !gso_ok(&pkt)) {
-		bp->c.drops[NB_DROP_MALFORMED]++;
-		nb_tap_drop(br, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
+		wp->c.drops[NB_DROP_MALFORMED]++;
+		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
 	/* The rules and the connection tracker need the full checksum. */
@@ -104,36 +123,34 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 	f->csum_start = (uint16_t)pkt.th;
 	why = nb_antispoof_check(&bp->as, &pkt);
 	if (why != NB_DROP_NONE) {
-		bp->c.drops[why]++;
-		nb_tap_drop(br, in, f, why, -1, NULL, NULL);
+		wp->c.drops[why]++;
+		nb_tap_drop(w, in, f, why, -1, NULL, NULL);
 		return;
 	}
-	nb_switch_learn(br->sw, flt_pkt_eth_src(&pkt), in, br->now_ns);
-	n = nb_switch_egress(br->sw, flt_pkt_eth_dst(&pkt), in, (uint16_t)br->nports, br->now_ns,
-			     out);
+	n = switch_egress(w, &pkt, in, out);
 	if (!n) {
-		bp->c.drops[NB_DROP_LOCAL]++;
-		nb_tap_drop(br, in, f, NB_DROP_LOCAL, -1, NULL, NULL);
+		wp->c.drops[NB_DROP_LOCAL]++;
+		nb_tap_drop(w, in, f, NB_DROP_LOCAL, -1, NULL, NULL);
 		return;
 	}
 	hi->pkttype = pkttype_of(flt_pkt_eth_dst(&pkt));
 	for (unsigned i = 0; i < n; i++) {
-		struct nb_bport *ep = &br->ports[out[i]];
+		struct nb_wport *ep = &w->ports[out[i]];
 		struct flt_verdict v;
 
 		if (!rs) {
-			bp->c.drops[NB_DROP_RULE]++;
-			nb_tap_drop(br, in, f, NB_DROP_RULE, out[i], NULL, NULL);
+			wp->c.drops[NB_DROP_RULE]++;
+			nb_tap_drop(w, in, f, NB_DROP_RULE, out[i], NULL, NULL);
 			continue;
 		}
-		memcpy(hi->oifname, ep->port->name, FLT_IFNAMSIZ);
+		memcpy(hi->oifname, w->br->ports[out[i]].port->name, FLT_IFNAMSIZ);
 		hi->oif = ep->rs_ifindex;
-		flt_classify_fc(rs, br->ct, br->fc, &pkt, hi, &v);
+		flt_classify_fc(rs, w->br->ct, w->fc, &pkt, hi, &v);
 		if (v.code != FLT_ACCEPT) {
-			bp->c.drops[verdict_reason(&pkt, &v)]++;
-			nb_tap_drop(br, in, f, verdict_reason(&pkt, &v), out[i], &v, rs);
+			wp->c.drops[verdict_reason(&pkt, &v)]++;
+			nb_tap_drop(w, in, f, verdict_reason(&pkt, &v), out[i], &v, rs);
 			if (v.code == FLT_REJECT && !answered)
-				answered = reject_answer(br, bp, &pkt, &v);
+				answered = reject_answer(w, wp, &pkt, &v);
 			continue;
 		}
 		ep->txq.f[ep->txq.n++] = *f;
@@ -144,7 +161,7 @@ static void frame_forward(struct nb_bridge *br, const struct flt_ruleset *rs, ui
 		nb_csum_to_partial(&pkt, f->data);
 }
 
-static void txq_flush(struct nb_bport *ep)
+static void txq_flush(struct nb_wport *ep)
 {
 	unsigned sent = nb_port_tx_burst(ep->port, ep->txq.f, ep->txq.n);
 
@@ -156,26 +173,26 @@ static void txq_flush(struct nb_bport *ep)
 	ep->txq.n = 0;
 }
 
-unsigned nb_bridge_burst(struct nb_bridge *br, const struct flt_ruleset *rs, uint16_t in)
+unsigned nb_worker_burst(struct nb_worker *w, const struct flt_ruleset *rs, uint16_t in)
 {
-	struct nb_bport *bp = &br->ports[in];
+	struct nb_wport *wp = &w->ports[in];
 	struct flt_hookinfo hi;
-	unsigned n = nb_port_rx_burst(bp->port, br->rx, br->burst);
+	unsigned n = nb_port_rx_burst(wp->port, w->rx, w->br->burst);
 
 	if (!n)
 		return 0;
-	hookinfo_init(br, in, &hi);
-	br->nrej = 0;
+	hookinfo_init(w, in, &hi);
+	w->nrej = 0;
 	for (unsigned i = 0; i < n; i++) {
-		bp->c.rx_packets++;
-		bp->c.rx_bytes += br->rx[i].len;
-		nb_tap_rx(br, in, &br->rx[i]);
-		frame_forward(br, rs, in, &hi, &br->rx[i]);
+		wp->c.rx_packets++;
+		wp->c.rx_bytes += w->rx[i].len;
+		nb_tap_rx(w, in, &w->rx[i]);
+		frame_forward(w, rs, in, &hi, &w->rx[i]);
 	}
-	for (unsigned p = 0; p < br->nports; p++)
-		if (br->ports[p].txq.n) {
-			nb_tap_tx(br, p);
-			txq_flush(&br->ports[p]);
+	for (unsigned p = 0; p < w->br->nports; p++)
+		if (w->ports[p].txq.n) {
+			nb_tap_tx(w, p);
+			txq_flush(&w->ports[p]);
 		}
 	return n;
 }

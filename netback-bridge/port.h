@@ -74,6 +74,11 @@ struct nb_port_ops {
 	int (*poll_fd)(const struct nb_port *p);
 	/* Counters of the backend; may make a syscall (not for the packet path). */
 	void (*stats)(struct nb_port *p, struct nb_port_io_stats *st);
+	/* Open another handle on @p's device that shares the device's received frames
+	 * with @p and @p's other siblings, all frames of one flow going to the same
+	 * handle: how several workers serve one device. Each handle sends on its own.
+	 * Returns 0 and *out, or -errno. NULL when the backend cannot share a device. */
+	int (*open_sibling)(struct nb_port *p, struct nb_port **out);
 };
 
 /* The part every backend shares; backends embed it first. */
@@ -83,7 +88,8 @@ struct nb_port {
 	unsigned ifindex; /* in the namespace the port lives in */
 };
 
-/* The AF_PACKET backend: TPACKET_V3 receive ring, sendmmsg transmit. */
+/* The AF_PACKET backend: TPACKET_V3 receive ring, sendmmsg transmit, siblings in a
+ * PACKET_FANOUT_HASH group. */
 extern const struct nb_port_ops nb_port_afpacket_ops;
 
 /* Open @ifname with backend @ops. Returns 0 and *out, -EINVAL for a name that is not

@@ -20,6 +20,10 @@
  *   frames; forwarding them whole is what keeps TCP fast.
  * - sendmmsg() sends a burst in one syscall; PACKET_QDISC_BYPASS skips the qdisc, as
  *   a forwarder has no use for its queueing and pays for its lock.
+ * - Siblings (several workers on one device) join a PACKET_FANOUT_HASH group: the
+ *   kernel's flow hash is symmetric and keeps every frame of a flow on one socket, so
+ *   a flow is never reordered. The group id is the kernel's (FLAG_UNIQUEID), so two
+ *   daemons or two ports never meet in one group by accident.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +55,8 @@ struct afp_port {
 	uint8_t *ring;
 	size_t ring_size;
 	unsigned block_size, block_nr;
+	struct nb_port_config cfg; /* as opened: siblings are opened alike */
+	int fanout_id;		   /* PACKET_FANOUT group of the siblings; -1 none yet */
 	/* Reading position: the block being read, its next frame and frames left. A
 	 * block is returned to the kernel only at the next rx_burst, as frames handed
 	 * out must stay valid until then. */
@@ -151,6 +157,8 @@ static int afp_open(const char *ifname, const struct nb_port_config *cfg, struct
 	if (!ap)
 		return -ENOMEM;
 	ap->fd = -1;
+	ap->fanout_id = -1;
+	ap->cfg = *cfg;
 	ap->port.ops = &nb_port_afpacket_ops;
 	strncpy(ap->port.name, ifname, NB_IFNAMSIZ - 1);
 	ap->port.ifindex = if_nametoindex(ifname);
@@ -334,6 +342,53 @@ static void afp_stats(struct nb_port *p, struct nb_port_io_stats *st)
 	*st = ap->stats;
 }
 
+static int afp_fanout_join(struct afp_port *ap, int id)
+{
+	int val = (id & 0xffff) | PACKET_FANOUT_HASH << 16;
+	socklen_t len = sizeof(val);
+
+	if (id < 0)
+		val = PACKET_FANOUT_HASH << 16 | PACKET_FANOUT_FLAG_UNIQUEID << 16;
+	if (setsockopt(ap->fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) < 0)
+		return -errno;
+	if (id >= 0)
+		return id;
+	/* Ask which id the kernel gave the new group. */
+	if (getsockopt(ap->fd, SOL_PACKET, PACKET_FANOUT, &val, &len) < 0)
+		return -errno;
+	return val & 0xffff;
+}
+
+static int afp_open_sibling(struct nb_port *p, struct nb_port **out)
+{
+	struct afp_port *ap = (struct afp_port *)p;
+	struct nb_port *sp;
+	int rc;
+
+	if (ap->fanout_id < 0) {
+		rc = afp_fanout_join(ap, -1);
+		if (rc < 0)
+			return rc;
+		ap->fanout_id = rc;
+	}
+	rc = afp_open(p->name, &ap->cfg, &sp);
+	if (rc < 0)
+		return rc;
+	/* Same device, not just the same name: it could have been replaced since. */
+	if (sp->ifindex != p->ifindex) {
+		afp_close(sp);
+		return -ENODEV;
+	}
+	rc = afp_fanout_join((struct afp_port *)sp, ap->fanout_id);
+	if (rc < 0) {
+		afp_close(sp);
+		return rc;
+	}
+	((struct afp_port *)sp)->fanout_id = ap->fanout_id;
+	*out = sp;
+	return 0;
+}
+
 const struct nb_port_ops nb_port_afpacket_ops = {
 	.name = "afpacket",
 	.open = afp_open,
@@ -342,4 +397,5 @@ const struct nb_port_ops nb_port_afpacket_ops = {
 	.tx_burst = afp_tx_burst,
 	.poll_fd = afp_poll_fd,
 	.stats = afp_stats,
+	.open_sibling = afp_open_sibling,
 };

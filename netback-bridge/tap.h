@@ -7,6 +7,12 @@
  *
  * With no tap set the cost is one test of a byte in the port's state per frame.
  * Call everything here from the loop's thread, between two nb_bridge_run_once().
+ *
+ * With several workers (nb_bridge_config.workers) callbacks come from every worker
+ * thread, one at a time: the bridge holds its tap lock around each. The tap's owner
+ * takes the same lock (nb_bridge_tap_lock) around whatever it shares with its
+ * callbacks (its buffers, which slots are in use); the lock is recursive, so the
+ * owner may set taps while holding it.
  */
 #ifndef VIFWALL_NB_TAP_H
 #define VIFWALL_NB_TAP_H
@@ -56,6 +62,10 @@ void nb_bridge_tap_set(struct nb_bridge *br, const struct nb_tap *tap, bool drop
  * Returns 0, or -ENOENT when no port has that name.
  */
 int nb_bridge_tap_port(struct nb_bridge *br, const char *name, unsigned dirs);
+
+/* The lock the bridge holds around tap callbacks (no-ops with one worker). */
+void nb_bridge_tap_lock(struct nb_bridge *br);
+void nb_bridge_tap_unlock(struct nb_bridge *br);
 
 /* The taps of port @name, or -ENOENT: how a tap's owner notices its port went away. */
 int nb_bridge_tap_dirs(const struct nb_bridge *br, const char *name);

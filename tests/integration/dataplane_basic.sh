@@ -158,7 +158,7 @@ bg_track $tcpdump_pid
 sleep 1
 nsx g1 ip addr add 10.0.0.99/32 dev eth0
 check_fails "ping from a spoofed source IP fails" \
-	nsx g1 ping -c 2 -i 0.2 -W 1 -q -I 10.0.0.99 10.0.0.1 >/dev/null
+	nsx g1 ping -c 2 -i 0.2 -W 1 -q -I 10.0.0.99 10.0.0.1
 n=$(counter web1 spoof-ip4)
 check "spoofed IPv4 source counted as spoof-ip4 on web1 ($n)" [ "$n" -gt 0 ]
 nsx g1 ip addr del 10.0.0.99/32 dev eth0
