@@ -537,6 +537,15 @@ bool flt_bvcls_narrow(const struct flt_bvcls *c)
 	return true;
 }
 
+/* Prefetch the @n words at @p: a record may straddle cache lines. */
+static inline void prefetch_span(const uint64_t *p, uint32_t n)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, last = (uintptr_t)(p + n) - 1;
+
+	for (; a <= last; a += 64)
+		__builtin_prefetch((const void *)a);
+}
+
 void flt_bvcls_locate32(const struct flt_bvcls *c, const uint32_t *value, uint32_t absent,
 			struct flt_bvcls_pos *pos)
 {
@@ -556,11 +565,12 @@ void flt_bvcls_locate32(const struct flt_bvcls *c, const uint32_t *value, uint32
 		}
 		/* flt_bvcls_first reads the record first: start the miss now */
 		if (cd->srec)
-			__builtin_prefetch(cd->srec + (size_t)pos->iv[d] * c->sstride);
+			prefetch_span(cd->srec + (size_t)pos->iv[d] * c->sstride, c->sstride);
 	}
 	pos->cls = class_of(c, pos->iv);
 	if (c->crec)
-		__builtin_prefetch(c->crec + (size_t)(c->nfold ? pos->cls : 0) * c->crstride);
+		prefetch_span(c->crec + (size_t)(c->nfold ? pos->cls : 0) * c->crstride,
+			      c->crstride);
 }
 
 /* A sparse dimension at one interval, as a lookup reads it. */

@@ -49,16 +49,22 @@ static inline bool rule_run(const struct flt_rule *r, uint32_t start, struct flt
 
 /* Evaluate the rules of @chain from @rule on. Returns the index of the rule that
  * ended the walk (its verdict is in @regs), or chain->nrules when the chain ran out.
- * With @pos, only the rules the chain's classifier @ci of @f names are run. */
+ * With @pos, only the rules the chain's classifier @ci of @f names are run; with @h
+ * too, the first of them is the one @h names (a burst looked it up ahead). */
 static uint32_t chain_walk(const struct flt_chain *chain, uint32_t rule, struct flt_regs *regs,
 			   const struct flt_pktctx *pc, const struct flt_fast *f, uint32_t ci,
-			   const struct flt_bvcls_pos *pos)
+			   const struct flt_bvcls_pos *pos, const struct flt_fast_hint *h)
 {
 	uint32_t start = 0;
 
 	for (;; rule++) {
-		if (pos)
+		if (h) {
+			rule = h->first;
+			start = h->start;
+			h = NULL;
+		} else if (pos) {
 			rule = flt_fast_next(f, ci, pos, rule, &start);
+		}
 		if (rule >= chain->nrules)
 			break;
 		if (rule_run(&chain->rules[rule], start, regs, pc))
@@ -69,20 +75,32 @@ static uint32_t chain_walk(const struct flt_chain *chain, uint32_t rule, struct 
 }
 
 /* nft_do_chain for base chain @base. Returns FLT_NF_ACCEPT or FLT_NF_DROP and, in
- * @v, the deciding rule and chain. */
+ * @v, the deciding rule and chain. @h: the base chain's locate and first candidate,
+ * worked out ahead (NULL: here). */
 static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct flt_regs *regs,
-			  const struct flt_pktctx *pc, struct flt_verdict *v)
+			  const struct flt_pktctx *pc, struct flt_verdict *v,
+			  const struct flt_fast_hint *h)
 {
 	struct jump_frame stack[FLT_JUMP_STACK_SIZE];
 	unsigned sp = 0;
 	uint32_t chain = base, rule = 0, at;
 	const struct flt_chain *c;
 	struct flt_bvcls_pos pos;
-	bool located = rs->fast && flt_fast_locate(rs->fast, chain, pc, &pos);
+	bool located;
 
+	if (h) {
+		located = h->located;
+		if (located)
+			pos = h->pos;
+		else
+			h = NULL;
+	} else {
+		located = rs->fast && flt_fast_locate(rs->fast, chain, pc, &pos);
+	}
 	for (;;) {
 		c = &rs->chains[chain];
-		at = chain_walk(c, rule, regs, pc, rs->fast, chain, located ? &pos : NULL);
+		at = chain_walk(c, rule, regs, pc, rs->fast, chain, located ? &pos : NULL, h);
+		h = NULL;
 		switch (regs->verdict.code) {
 		case FLT_NF_ACCEPT:
 		case FLT_NF_DROP:
@@ -128,6 +146,12 @@ static int base_chain_run(const struct flt_ruleset *rs, uint32_t base, struct fl
 
 void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
 {
+	flt_eval_hook_hint(pc, NULL, v);
+}
+
+void flt_eval_hook_hint(const struct flt_pktctx *pc, const struct flt_fast_hint *h,
+			struct flt_verdict *v)
+{
 	const struct flt_ruleset *rs = pc->rs;
 	enum flt_hook hook = pc->hi->hook;
 	struct flt_regs regs;
@@ -140,12 +164,25 @@ void flt_eval_hook(const struct flt_pktctx *pc, struct flt_verdict *v)
 	v->reject_icmp_code = 0;
 	if ((unsigned)hook >= FLT_HOOK_COUNT)
 		return;
+	/* The first candidate of the first base chain matches for sure and is a plain
+	 * accept or drop: that is the verdict (a drop is final; an accept is when no other
+	 * base chain follows), without a walk. */
+	if (h && h->located && h->verdict >= 0 &&
+	    (h->verdict == FLT_NF_DROP || rs->nbase[hook] == 1)) {
+		const struct flt_chain *c = &rs->chains[rs->base[hook][0]];
+
+		v->code = h->verdict == FLT_NF_DROP ? FLT_DROP : FLT_ACCEPT;
+		v->rule_handle = c->rules[h->first].handle;
+		v->chain = c->name;
+		return;
+	}
 	for (uint32_t i = 0; i < rs->nbase[hook]; i++) {
 		/* Zeroed, not left as the kernel's uninitialised stack: nft never emits a
 		 * read of a register it did not write, and this keeps runs repeatable. */
 		memset(&regs, 0, sizeof(regs));
 		regs.mark = mark; /* skb->mark outlives one base chain */
-		if (base_chain_run(rs, rs->base[hook][i], &regs, pc, v) == FLT_NF_DROP) {
+		if (base_chain_run(rs, rs->base[hook][i], &regs, pc, v, i ? NULL : h) ==
+		    FLT_NF_DROP) {
 			v->code = FLT_DROP;
 			if (regs.rejected) {
 				v->code = FLT_REJECT;

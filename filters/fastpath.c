@@ -42,6 +42,7 @@ enum fp_direct {
 struct fp_chain {
 	struct flt_bvcls *cls; /* NULL: walk with the reference evaluator */
 	uint32_t *start;       /* per rule: first expression to run once it is a candidate */
+	int8_t *verdict;       /* per rule: flt_fast_verdict */
 	unsigned ndims;
 	bool narrow; /* every dimension fits 32 bits: flt_bvcls_locate32 */
 	struct fp_run_dim dims[FLT_BVCLS_MAX_DIMS];
@@ -165,6 +166,28 @@ out:
 	return rc;
 }
 
+extern const struct flt_expr_ops flt_expr_immediate_ops;
+
+/* Rule @r's verdict when all that runs of it once it is a candidate (from @start) is
+ * one immediate accept or drop; -1 otherwise. */
+static int8_t rule_verdict(const struct flt_rule *r, uint32_t start)
+{
+	const struct flt_expr *e;
+	struct flt_regs regs;
+
+	if (start == 0 || start + 1 != r->nexprs)
+		return -1;
+	e = r->exprs[start];
+	if (e->ops != &flt_expr_immediate_ops)
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.verdict.code = FLT_NFT_CONTINUE;
+	e->ops->eval(e, &regs, NULL); /* an immediate reads nothing of the packet */
+	return regs.verdict.code == FLT_NF_ACCEPT || regs.verdict.code == FLT_NF_DROP
+		       ? (int8_t)regs.verdict.code
+		       : -1;
+}
+
 /* Derive every rule's predicate of chain @c; count dimension uses; build. Returns 0,
  * -ENOTSUP (the ruleset cannot have a fast path) or -ENOMEM. */
 static int chain_build(struct fp_chain *fc, const struct flt_chain *c)
@@ -180,6 +203,12 @@ static int chain_build(struct fp_chain *fc, const struct flt_chain *c)
 			tab.dims[rp[r].preds[k].dim].uses++;
 	if (rc == 0)
 		rc = chain_classifier(fc, &tab, rp, c->nrules);
+	if (rc == 0) {
+		fc->verdict = malloc(c->nrules ? c->nrules : 1);
+		rc = fc->verdict ? 0 : -ENOMEM;
+	}
+	for (uint32_t r = 0; r < c->nrules && rc == 0; r++)
+		fc->verdict[r] = rule_verdict(&c->rules[r], fc->start[r]);
 	free(tab.dims);
 	free(rp);
 	return rc;
@@ -222,6 +251,7 @@ void flt_fast_free(struct flt_fast *f)
 	for (uint32_t c = 0; c < f->nchains; c++) {
 		flt_bvcls_free(f->chains[c].cls);
 		free(f->chains[c].start);
+		free(f->chains[c].verdict);
 	}
 	free(f->chains);
 	free(f);
@@ -365,4 +395,9 @@ uint32_t flt_fast_next(const struct flt_fast *f, uint32_t chain, const struct fl
 
 	*start = r < FLT_BVCLS_NONE ? fc->start[r] : 0;
 	return r;
+}
+
+int flt_fast_verdict(const struct flt_fast *f, uint32_t chain, uint32_t rule)
+{
+	return f->chains[chain].verdict[rule];
 }

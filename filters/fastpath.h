@@ -57,4 +57,25 @@ bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_
 uint32_t flt_fast_next(const struct flt_fast *f, uint32_t chain, const struct flt_bvcls_pos *pos,
 		       uint32_t from, uint32_t *start);
 
+/* The verdict, FLT_NF_ACCEPT or FLT_NF_DROP, that rule @rule of chain @chain gives
+ * whenever flt_fast_next names it: the classifier checked all of its start exactly
+ * and all that is left of it is that verdict (no counter, log...). -1 otherwise: run
+ * the rule. */
+int flt_fast_verdict(const struct flt_fast *f, uint32_t chain, uint32_t rule);
+
+/* What a burst (classify_burst.c) worked out ahead for one packet's first base chain:
+ * whether flt_fast_locate succeeded, its position, flt_fast_next from rule 0 and, when
+ * that is a rule, its flt_fast_verdict. */
+struct flt_fast_hint {
+	bool located;
+	int8_t verdict;
+	uint32_t first, start;
+	struct flt_bvcls_pos pos;
+};
+
+/* flt_eval_hook (ruleset_internal.h) with the first base chain's locate and first
+ * candidate taken from @h, computed for this very @pc; @h NULL: flt_eval_hook. */
+void flt_eval_hook_hint(const struct flt_pktctx *pc, const struct flt_fast_hint *h,
+			struct flt_verdict *v);
+
 #endif

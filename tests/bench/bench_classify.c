@@ -5,11 +5,14 @@
  * cost of a flow cache hit (flt_classify_fc on a warm cache) on the same trace.
  *
  *   bench_classify [-m both|fast|reference|fc] [-n PKTS] [-r REFPKTS] [-R REFRUNS]
- *                  [-F FCFLOWS] RULES.nft TRACE.pcap [RUNS]
+ *                  [-F FCFLOWS] [-b BURST] RULES.nft TRACE.pcap [RUNS]
  *
  * Frames are parsed once up front; each run classifies every parsed frame in order
- * (the first PKTS with -n). Prints one line per evaluator: load time (the kernel's load
- * of the file and the compile, fast path included), the fast path's own build time,
+ * (the first PKTS with -n), BURST (default 32, at most 256) at a time through
+ * flt_classify_burst, as the bridge's rx bursts would and as bench_acl calls
+ * rte_acl_classify (64); -b 1 calls flt_classify per packet. Prints one line per
+ * evaluator: load time (the kernel's load of the file and the compile, fast path
+ * included), the fast path's own build time,
  * median/min/max ns per packet over the runs, and a match checksum computed as
  * bench_acl computes it (rule index in handle order + 1, 0 for a policy), so all
  * classifiers can be compared on the same trace. The reference evaluator is slow on
@@ -41,12 +44,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filters/classify_burst.h"
 #include "filters/flowcache.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
 
+#define BENCH_MAX_BURST 256
+
 struct trace {
 	struct flt_pkt *pkts;
+	struct flt_pkt **ptrs; /* &pkts[i], for flt_classify_burst */
+	unsigned burst;	       /* packets per bench_loop call of flt_classify_burst (-b) */
 	uint8_t **frames;
 	unsigned n;
 };
@@ -90,7 +98,14 @@ static int read_trace(const char *path, struct trace *t)
 		t->n++;
 	}
 	pcap_close(p);
-	return t->pkts && t->frames ? 0 : -ENOMEM;
+	if (!t->pkts || !t->frames)
+		return -ENOMEM;
+	t->ptrs = malloc((t->n ? t->n : 1) * sizeof(*t->ptrs));
+	if (!t->ptrs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < t->n; i++)
+		t->ptrs[i] = &t->pkts[i];
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -100,19 +115,34 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The classify loop, kept out of line so callgrind can collect exactly it. */
+/* The classify loop, kept out of line so callgrind can collect exactly it. With
+ * @burst > 1, flt_classify_burst over bursts of that many packets (as the bridge's
+ * rx bursts would, and as bench_acl calls rte_acl_classify); 1: flt_classify. */
 __attribute__((noinline)) void bench_loop(const struct flt_ruleset *rs, const struct trace *t,
 					  unsigned n, const struct flt_hookinfo *hi,
-					  uint64_t *handles);
+					  uint64_t *handles, unsigned burst);
 __attribute__((noinline)) void bench_loop(const struct flt_ruleset *rs, const struct trace *t,
 					  unsigned n, const struct flt_hookinfo *hi,
-					  uint64_t *handles)
+					  uint64_t *handles, unsigned burst)
 {
-	struct flt_verdict v;
+	const struct flt_hookinfo *his[BENCH_MAX_BURST];
+	struct flt_verdict v[BENCH_MAX_BURST];
 
-	for (unsigned i = 0; i < n; i++) {
-		flt_classify(rs, NULL, &t->pkts[i], hi, &v);
-		handles[i] = v.rule_handle;
+	if (burst <= 1) {
+		for (unsigned i = 0; i < n; i++) {
+			flt_classify(rs, NULL, &t->pkts[i], hi, &v[0]);
+			handles[i] = v[0].rule_handle;
+		}
+		return;
+	}
+	for (unsigned i = 0; i < burst; i++)
+		his[i] = hi;
+	for (unsigned i = 0; i < n; i += burst) {
+		unsigned k = n - i < burst ? n - i : burst;
+
+		flt_classify_burst(rs, NULL, (const struct flt_pkt *const *)t->ptrs + i, his, k, v);
+		for (unsigned j = 0; j < k; j++)
+			handles[i + j] = v[j].rule_handle;
 	}
 }
 
@@ -221,7 +251,7 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 	}
 	for (unsigned r = 0; r < runs; r++) {
 		t0 = now_s();
-		bench_loop(rs, t, n, &hi, handles);
+		bench_loop(rs, t, n, &hi, handles, t->burst);
 		ns[r] = (now_s() - t0) * 1e9 / n;
 	}
 	qsort(ns, runs, sizeof(*ns), cmp_double);
@@ -264,10 +294,10 @@ static int run_one(const char *nft, enum flt_eval_mode mode, const struct trace 
 		for (unsigned i = 0; i < n; i++)
 			printf("%u\n", handles[i] <= maxh ? index[handles[i]] : 0);
 	printf("%s rules=%u packets=%u load=%.2fs build=%.3fs dims=%u mem=%.1fMB ns/pkt "
-	       "median=%.1f min=%.1f max=%.1f matchsum=%016llx first=%016llx",
+	       "median=%.1f min=%.1f max=%.1f matchsum=%016llx first=%016llx burst=%u",
 	       mode == FLT_EVAL_REFERENCE ? "reference" : "fast", nr, n, res->load_s, res->build_s,
 	       st.fast_dims, st.fast_memory / 1e6, res->median, res->min, res->max,
-	       (unsigned long long)res->sum, (unsigned long long)res->sum_first);
+	       (unsigned long long)res->sum, (unsigned long long)res->sum_first, t->burst);
 	if (mode != FLT_EVAL_REFERENCE)
 		printf(" fc_flows=%u fc_median=%.1f fc_min=%.1f fc_hitrate=%.4f fc_all_median=%.1f "
 		       "fc_all_hitrate=%.4f fc_agree=%s",
@@ -286,11 +316,12 @@ int main(int argc, char **argv)
 {
 	const char *mode = "both";
 	unsigned npkts = 0, refpkts = 0, refruns = 0, fcflows = 256, runs;
+	unsigned burst = 32;
 	struct trace t;
 	struct result fast, ref;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:n:r:R:F:")) != -1) {
+	while ((c = getopt(argc, argv, "m:n:r:R:F:b:")) != -1) {
 		if (c == 'm')
 			mode = optarg;
 		else if (c == 'n')
@@ -301,13 +332,16 @@ int main(int argc, char **argv)
 			refruns = (unsigned)atoi(optarg);
 		else if (c == 'F' && atoi(optarg) > 0)
 			fcflows = (unsigned)atoi(optarg);
+		else if (c == 'b' && atoi(optarg) > 0 && atoi(optarg) <= BENCH_MAX_BURST)
+			burst = (unsigned)atoi(optarg);
 		else
 			return 2;
 	}
 	if (argc - optind < 2) {
 		fprintf(stderr,
 			"usage: bench_classify [-m both|fast|reference|fc] [-n PKTS] "
-			"[-r REFPKTS] [-R REFRUNS] [-F FCFLOWS] RULES.nft TRACE.pcap [RUNS]\n");
+			"[-r REFPKTS] [-R REFRUNS] [-F FCFLOWS] [-b BURST] RULES.nft TRACE.pcap "
+			"[RUNS]\n");
 		return 2;
 	}
 	runs = argc - optind > 2 ? (unsigned)atoi(argv[optind + 2]) : 11;
@@ -315,6 +349,7 @@ int main(int argc, char **argv)
 		runs = 1;
 	if (read_trace(argv[optind + 1], &t) < 0)
 		return 1;
+	t.burst = burst;
 	if (!npkts || npkts > t.n)
 		npkts = t.n;
 	if (!refpkts || refpkts > npkts)

@@ -9,6 +9,8 @@
  * (counter, limit, log, mark set, jump, goto, return) in rules that do not end the
  * walk; packets are near the rules' boundaries, truncated, fragmented, IPv4 and IPv6.
  * The ClassBench 1k sets and fw1_10k (tests/bench/classbench.py) go through both too.
+ * A third instance (fast path too) gets the same packets through flt_classify_burst, in
+ * bursts of random length, and must give the reference's verdicts, counters and logs.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,6 +31,7 @@
 
 #include "filters/bvcls.h"
 #include "filters/bvcls_internal.h" /* to run both popcount paths */
+#include "filters/classify_burst.h"
 #include "filters/conntrack.h"
 #include "filters/packet.h"
 #include "filters/ruleset.h"
@@ -44,10 +47,33 @@ struct side {
 	unsigned logs;
 };
 
+/* A packet waiting for the burst instance, with the reference's verdict. */
+#define QMAX   40 /* longer than FLT_CLASSIFY_BURST: bursts get cut */
+#define QFRAME 512
+struct queued {
+	uint8_t frame[QFRAME];
+	struct flt_pkt pkt;
+	struct flt_hookinfo hi;
+	struct flt_verdict want;
+	char what[64];
+};
+
 struct pair {
 	char path[64];
-	struct side s[2]; /* 0: reference, 1: fast */
+	/* 0: reference, 1: fast; 2: fast through flt_classify_burst and 3: reference, both
+	 * without conntrack (with it, a burst runs packet by packet: ct expressions then
+	 * never match, which the random rulesets use a lot) */
+	struct side s[4];
+	struct queued q[QMAX];
+	unsigned nq, burst; /* queued; length of the next burst */
+	uint32_t lcg;	    /* burst lengths (not rt_pick: the rulesets stay as they were) */
 };
+
+static unsigned next_burst(struct pair *p)
+{
+	p->lcg = p->lcg * 1103515245u + 12345u;
+	return 1 + (p->lcg >> 16) % QMAX;
+}
 
 static void count_log(void *arg, int level, const char *msg)
 {
@@ -66,29 +92,70 @@ static void pair_load(struct pair *p, const char *text)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct flt_logger lg = {.fn = count_log, .arg = &p->s[i].logs, .max_level = 7};
 		struct flt_load_opts o = {.path = p->path,
 					  .ports = ports,
 					  .log = &lg,
-					  .eval = i ? FLT_EVAL_FAST : FLT_EVAL_REFERENCE};
+					  .eval = i % 3 ? FLT_EVAL_FAST : FLT_EVAL_REFERENCE};
 		char *err = NULL;
 		int rc = flt_ruleset_load(&o, &p->s[i].rs, &err);
 
 		if (rc < 0)
 			fail_msg("load failed (%d): %s\n%s", rc, err ? err : "?", text);
 		p->s[i].logs = 0;
-		assert_int_equal(flt_ct_table_new(NULL, &p->s[i].ct), 0);
+		if (i < 2)
+			assert_int_equal(flt_ct_table_new(NULL, &p->s[i].ct), 0);
 	}
 	flt_ruleset_get_stats(p->s[0].rs, &st);
 	assert_int_equal(st.fast_chains, 0);
 	flt_ruleset_get_stats(p->s[1].rs, &st);
 	assert_true(st.fast_chains > 0); /* the fast path is on */
+	flt_ruleset_get_stats(p->s[2].rs, &st);
+	assert_true(st.fast_chains > 0);
+	p->nq = 0;
+	p->burst = next_burst(p);
+}
+
+static bool verdict_differs(const struct flt_verdict *a, const struct flt_verdict *b)
+{
+	return a->code != b->code || a->rule_handle != b->rule_handle ||
+	       (a->chain == NULL) != (b->chain == NULL) ||
+	       (a->chain && strcmp(a->chain, b->chain)) || a->reject_type != b->reject_type ||
+	       a->reject_icmp_code != b->reject_icmp_code;
+}
+
+/* The queued packets through the burst instance, compared with the reference. */
+static void pair_flush(struct pair *p)
+{
+	const struct flt_pkt *pkts[QMAX];
+	const struct flt_hookinfo *his[QMAX];
+	struct flt_verdict v[QMAX];
+
+	for (unsigned i = 0; i < p->nq; i++) {
+		pkts[i] = &p->q[i].pkt;
+		his[i] = &p->q[i].hi;
+	}
+	flt_classify_burst(p->s[2].rs, p->s[2].ct, pkts, his, p->nq, v);
+	for (unsigned i = 0; i < p->nq; i++) {
+		const struct flt_verdict *w = &p->q[i].want;
+
+		if (verdict_differs(w, &v[i]))
+			fail_msg("%s (burst of %u, #%u): reference %d rule %llu chain %s, burst %d "
+				 "rule %llu chain %s",
+				 p->q[i].what, p->nq, i, w->code,
+				 (unsigned long long)w->rule_handle, w->chain ? w->chain : "-",
+				 v[i].code, (unsigned long long)v[i].rule_handle,
+				 v[i].chain ? v[i].chain : "-");
+	}
+	p->nq = 0;
+	p->burst = next_burst(p);
 }
 
 static void pair_free(struct pair *p)
 {
-	for (int i = 0; i < 2; i++) {
+	pair_flush(p);
+	for (int i = 0; i < 4; i++) {
 		flt_ruleset_free(p->s[i].rs);
 		flt_ct_table_free(p->s[i].ct);
 	}
@@ -98,11 +165,14 @@ static void pair_free(struct pair *p)
 static void pair_run(struct pair *p, const uint8_t *frame, uint32_t len, const char *in,
 		     const char *out, uint64_t now, const char *what)
 {
-	struct flt_verdict v[2];
+	static const int order[4] = {0, 1, 3, 2}; /* 2 compares with 3 */
+	struct flt_verdict v[4];
 	struct flt_pkt pkt;
+	struct queued *q = &p->q[p->nq];
 
 	flt_pkt_parse(&pkt, frame, len);
-	for (int i = 0; i < 2; i++) {
+	for (int k = 0; k < 4; k++) {
+		int i = order[k];
 		struct flt_hookinfo hi = {.hook = FLT_HOOK_FORWARD,
 					  .iiftype = ARPHRD_ETHER,
 					  .oiftype = ARPHRD_ETHER,
@@ -114,14 +184,21 @@ static void pair_run(struct pair *p, const uint8_t *frame, uint32_t len, const c
 		strncpy(hi.oifname, out, FLT_IFNAMSIZ - 1);
 		hi.iif = flt_ruleset_ifindex(p->s[i].rs, in);
 		hi.oif = flt_ruleset_ifindex(p->s[i].rs, out);
+		if (i == 2) { /* same rule files: same port indexes */
+			assert_true(len <= QFRAME);
+			memcpy(q->frame, frame, len);
+			flt_pkt_parse(&q->pkt, q->frame, len);
+			q->hi = hi;
+			q->want = v[3];
+			snprintf(q->what, sizeof(q->what), "%s", what);
+			if (++p->nq == p->burst)
+				pair_flush(p);
+			break;
+		}
 		memset(&v[i], 0, sizeof(v[i]));
 		flt_classify(p->s[i].rs, p->s[i].ct, &pkt, &hi, &v[i]);
 	}
-	if (v[0].code != v[1].code || v[0].rule_handle != v[1].rule_handle ||
-	    (v[0].chain == NULL) != (v[1].chain == NULL) ||
-	    (v[0].chain && strcmp(v[0].chain, v[1].chain)) ||
-	    v[0].reject_type != v[1].reject_type ||
-	    v[0].reject_icmp_code != v[1].reject_icmp_code) {
+	if (verdict_differs(&v[0], &v[1])) {
 		for (uint32_t i = 0; i < len; i++)
 			fprintf(stderr, "%02x%s", frame[i], i % 16 == 15 ? "\n" : " ");
 		fprintf(stderr, "\n%s -> %s\n", in, out);
@@ -138,20 +215,26 @@ static void pair_check_counters(struct pair *p, const char *what)
 	uint64_t h[4096];
 	unsigned n = flt_ruleset_rule_handles(p->s[0].rs, h, 4096);
 
-	assert_int_equal(n, flt_ruleset_rule_handles(p->s[1].rs, NULL, 0));
-	for (unsigned i = 0; i < n && i < 4096; i++) {
-		uint64_t pk[2], by[2];
-		int rc0 = flt_ruleset_rule_counter(p->s[0].rs, h[i], &pk[0], &by[0]);
-		int rc1 = flt_ruleset_rule_counter(p->s[1].rs, h[i], &pk[1], &by[1]);
+	pair_flush(p);
+	for (int k = 1; k < 3; k++) { /* fast against reference, burst against its reference */
+		int r = k == 1 ? 0 : 3;
 
-		assert_int_equal(rc0, rc1);
-		if (pk[0] != pk[1] || by[0] != by[1])
-			fail_msg("%s: rule %llu counts %llu/%llu (reference) vs %llu/%llu", what,
-				 (unsigned long long)h[i], (unsigned long long)pk[0],
-				 (unsigned long long)by[0], (unsigned long long)pk[1],
-				 (unsigned long long)by[1]);
+		assert_int_equal(n, flt_ruleset_rule_handles(p->s[k].rs, NULL, 0));
+		for (unsigned i = 0; i < n && i < 4096; i++) {
+			uint64_t pk[2], by[2];
+			int rc0 = flt_ruleset_rule_counter(p->s[r].rs, h[i], &pk[0], &by[0]);
+			int rc1 = flt_ruleset_rule_counter(p->s[k].rs, h[i], &pk[1], &by[1]);
+
+			assert_int_equal(rc0, rc1);
+			if (pk[0] != pk[1] || by[0] != by[1])
+				fail_msg("%s%s: rule %llu counts %llu/%llu (reference) vs "
+					 "%llu/%llu",
+					 what, k == 2 ? " (burst)" : "", (unsigned long long)h[i],
+					 (unsigned long long)pk[0], (unsigned long long)by[0],
+					 (unsigned long long)pk[1], (unsigned long long)by[1]);
+		}
+		assert_int_equal(p->s[r].logs, p->s[k].logs);
 	}
-	assert_int_equal(p->s[0].logs, p->s[1].logs);
 }
 
 static void test_random_rulesets(void **state)
