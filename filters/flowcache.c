@@ -78,8 +78,7 @@ struct fc_layout {
 			struct fc_copy copy[FC_MAX_COPIES];
 			struct fc_region ll, nh, th;
 		};
-		/* 256 bytes: layout[fam][l4] is a shift away, cheap enough for the compiler to
-		 * recompute rather than keep in a register */
+		/* 256 bytes: layout[fam][l4] is a shift and an add away from the plan */
 		uint8_t size_[256];
 	};
 };
