@@ -41,8 +41,11 @@ enum fp_direct {
 
 struct fp_chain {
 	struct flt_bvcls *cls; /* NULL: walk with the reference evaluator */
-	uint32_t *start;       /* per rule: first expression to run once it is a candidate */
-	int8_t *verdict;       /* per rule: flt_fast_verdict */
+	/* Every dimension is read straight from the packet (fp_run_dim.direct), at most 4
+	 * bytes: gather_direct() reads them all without a switch per dimension. */
+	bool direct;
+	uint32_t *start; /* per rule: first expression to run once it is a candidate */
+	int8_t *verdict; /* per rule: flt_fast_verdict */
 	unsigned ndims;
 	bool narrow; /* every dimension fits 32 bits: flt_bvcls_locate32 */
 	struct fp_run_dim dims[FLT_BVCLS_MAX_DIMS];
@@ -110,6 +113,7 @@ static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
 		order[i] = i;
 		map[i] = -1;
 	}
+	fc->direct = true;
 	qsort_r(order, tab->n, sizeof(*order), by_uses, tab->dims);
 	for (uint32_t i = 0; i < tab->n && nd < FLT_BVCLS_MAX_DIMS; i++) {
 		const struct fp_dim *d = &tab->dims[order[i]];
@@ -124,6 +128,7 @@ static int chain_classifier(struct fp_chain *fc, const struct fp_dimtab *tab,
 		/* Only a merged dimension can be cut short inside its width. */
 		rd->narrow = d->min_len < d->width ? d->narrow : NULL;
 		direct_read(rd);
+		fc->direct &= rd->direct != FP_RUN_PROG && rd->width <= 4;
 		widths[nd] = d->width;
 		map[order[i]] = (int32_t)nd++;
 	}
@@ -353,6 +358,57 @@ static inline int dim_value32(const struct fp_run_dim *d, const struct flt_pktct
 	return rc;
 }
 
+/* The values of a chain whose dimensions are all direct (fp_chain.direct), as
+ * dim_value32 gives them; same returns, but for all dimensions: -1 when one of them
+ * needs the reference evaluator. Each read is "offset + width within the limit of its
+ * base": the limits fold in payload_eval's checks (a transport header only when
+ * there is one and this is not a later fragment) and meta l4proto's. */
+static inline int gather_direct(const struct fp_chain *fc, const struct flt_pktctx *pc, uint32_t *v,
+				uint32_t *absent)
+{
+	const struct flt_pkt *pkt = pc->pkt;
+	uint32_t end = flt_pkt_end(pkt), th = pkt->th;
+	bool l4 = (pkt->flags & FLT_PKT_F_L4) != 0;
+	/* by enum fp_direct: LL, NH, TH, NFPROTO, L4PROTO (the last two in the struct) */
+	const uint8_t *base[FP_RUN_L4PROTO + 1] = {
+		NULL,	       pkt->frame,   pkt->frame + pkt->nh, pkt->frame + th,
+		&pkt->nfproto, &pkt->l4proto};
+	uint32_t lim[FP_RUN_L4PROTO + 1] = {0,
+					    end,
+					    end > pkt->nh ? end - pkt->nh : 0,
+					    l4 && !pkt->fragoff && th <= end ? end - th : 0,
+					    1,
+					    l4 ? 1 : 0};
+
+	*absent = 0;
+	for (unsigned d = 0; d < fc->ndims; d++) {
+		const struct fp_run_dim *rd = &fc->dims[d];
+		unsigned off = rd->direct >= FP_RUN_NFPROTO ? 0 : rd->offset;
+		const uint8_t *p = base[rd->direct] + off;
+		uint32_t x;
+		uint16_t y;
+		int rc;
+
+		if (__builtin_expect(off + rd->width <= lim[rd->direct], 1)) {
+			if (rd->width == 4) {
+				memcpy(&x, p, 4);
+				v[d] = be32toh(x);
+			} else if (rd->width == 2) {
+				memcpy(&y, p, 2);
+				v[d] = be16toh(y);
+			} else {
+				v[d] = rd->width == 1 ? p[0] : (p[0] << 16 | p[1] << 8 | p[2]);
+			}
+			continue;
+		}
+		rc = dim_value32(rd, pc, &v[d]); /* absent, or a merged prefix cut short */
+		if (rc < 0)
+			return -1;
+		*absent |= (uint32_t)(rc == 0) << d;
+	}
+	return 0;
+}
+
 bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_pktctx *pc,
 		     struct flt_bvcls_pos *pos)
 {
@@ -362,6 +418,14 @@ bool flt_fast_locate(const struct flt_fast *f, uint32_t chain, const struct flt_
 
 	if (!fc->cls)
 		return false;
+	if (fc->narrow && fc->direct && fc->ndims) {
+		uint32_t v[FLT_BVCLS_MAX_DIMS], absent;
+
+		if (gather_direct(fc, pc, v, &absent) < 0)
+			return false;
+		flt_bvcls_locate32(fc->cls, v, absent, pos);
+		return true;
+	}
 	if (fc->narrow) {
 		uint32_t v[FLT_BVCLS_MAX_DIMS], absent = 0;
 
