@@ -63,7 +63,9 @@ static bool sw_live(const struct nb_switch *sw, const struct sw_entry *e, uint64
 {
 	if (!(e->flags & SW_USED))
 		return false;
-	return (e->flags & SW_STATIC) || now - e->seen <= sw->max_age;
+	/* Workers read their clock at the start of their own turn: another may have
+	 * learned the entry at a later time than this @now. That is fresh, not 2^64 old. */
+	return (e->flags & SW_STATIC) || e->seen >= now || now - e->seen <= sw->max_age;
 }
 
 static struct sw_entry *sw_find(const struct nb_switch *sw, const uint8_t *mac)
@@ -173,9 +175,12 @@ void nb_switch_learn(struct nb_switch *sw, const uint8_t mac[6], uint16_t port, 
 		sw->learned++;
 		memcpy(e->mac, mac, 6);
 		e->flags = SW_USED;
+		e->seen = now_ns;
 	}
 	e->port = port;
-	e->seen = now_ns;
+	/* Never backwards: another worker's clock may be a little ahead of ours. */
+	if (now_ns > e->seen || e->seen - now_ns > sw->max_age)
+		e->seen = now_ns;
 }
 
 uint16_t nb_switch_lookup(const struct nb_switch *sw, const uint8_t mac[6], uint64_t now_ns)

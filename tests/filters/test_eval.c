@@ -563,6 +563,12 @@ static void test_limit(void **state)
 		v = run(c, &f, "vif1.0", "uplink");
 		assert_int_equal(v.code, expect1[i]);
 	}
+	/* Another worker's packet stamped a little earlier (its turn began before):
+	 * the bucket is empty for it too, not full. */
+	c->now -= 1000000ull;
+	v = run(c, &f, "vif1.0", "uplink");
+	assert_int_equal(v.code, FLT_DROP);
+	c->now += 1000000ull;
 
 	/* "over": matches once the rate is exceeded */
 	udp4(&f, "10.0.0.1", "10.0.0.2", 1000, 2);
