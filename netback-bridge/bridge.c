@@ -325,14 +325,15 @@ unsigned nb_bridge_port_count(const struct nb_bridge *br)
 	return br->nports;
 }
 
+/* Add a worker's counters (written by that worker as we read: counters.h). */
 static void counters_add(struct nb_port_counters *sum, const struct nb_port_counters *c)
 {
-	sum->rx_packets += c->rx_packets;
-	sum->rx_bytes += c->rx_bytes;
-	sum->tx_packets += c->tx_packets;
-	sum->tx_bytes += c->tx_bytes;
+	sum->rx_packets += nb_counter_read(&c->rx_packets);
+	sum->rx_bytes += nb_counter_read(&c->rx_bytes);
+	sum->tx_packets += nb_counter_read(&c->tx_packets);
+	sum->tx_bytes += nb_counter_read(&c->tx_bytes);
 	for (unsigned r = 0; r < NB_DROP_REASON_COUNT; r++)
-		sum->drops[r] += c->drops[r];
+		sum->drops[r] += nb_counter_read(&c->drops[r]);
 }
 
 int nb_bridge_port_info(struct nb_bridge *br, unsigned i, struct nb_port_info *info)
@@ -347,12 +348,11 @@ int nb_bridge_port_info(struct nb_bridge *br, unsigned i, struct nb_port_info *i
 		struct nb_wport *wp = &br->workers[w].ports[i];
 		struct nb_port_io_stats io;
 
-		/* Another worker's counters, read as they are (counters.h). */
 		counters_add(&info->c, &wp->c);
 		nb_port_stats(wp->port, &io);
 		info->c.ring_drops += io.ring_drops;
 		info->c.drops[NB_DROP_TRUNCATED] += io.truncated;
-		info->worker_rx[w] = wp->c.rx_packets;
+		info->worker_rx[w] = nb_counter_read(&wp->c.rx_packets);
 	}
 	return 0;
 }
@@ -364,9 +364,11 @@ void nb_bridge_switch_stats(struct nb_bridge *br, struct nb_switch_stats *st)
 	pthread_mutex_unlock(&br->sw_lock);
 }
 
-/* Every worker's cache, added up: one cache of the summed size to the operator. */
-void nb_bridge_flowcache_stats(const struct nb_bridge *br, struct flt_fc_stats *st)
+/* Every worker's cache, added up: one cache of the summed size to the operator. The
+ * caches' counters are plain: read them with the workers parked (stats are rare). */
+void nb_bridge_flowcache_stats(struct nb_bridge *br, struct flt_fc_stats *st)
 {
+	nb_bridge_pause(br);
 	memset(st, 0, sizeof(*st));
 	for (unsigned w = 0; w < br->nworkers; w++) {
 		struct flt_fc_stats ws;
@@ -382,4 +384,5 @@ void nb_bridge_flowcache_stats(const struct nb_bridge *br, struct flt_fc_stats *
 		st->entries += ws.entries;
 		st->active |= ws.active;
 	}
+	nb_bridge_resume(br);
 }

@@ -119,6 +119,6 @@ int nb_bridge_port_info(struct nb_bridge *br, unsigned i, struct nb_port_info *i
 void nb_bridge_switch_stats(struct nb_bridge *br, struct nb_switch_stats *st);
 
 /* The flow caches' counters (hits, misses, evictions...), all workers' added up. */
-void nb_bridge_flowcache_stats(const struct nb_bridge *br, struct flt_fc_stats *st);
+void nb_bridge_flowcache_stats(struct nb_bridge *br, struct flt_fc_stats *st);
 
 #endif

@@ -108,12 +108,12 @@ static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uin
 
 	flt_pkt_parse(&pkt, f->data, f->len);
 	if (pkt.status == FLT_PKT_RUNT) {
-		wp->c.drops[NB_DROP_MALFORMED]++;
+		nb_count(&wp->c.drops[NB_DROP_MALFORMED], 1);
 		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
 	if ((f->flags & NB_FRAME_GSO) && !gso_ok(&pkt)) {
-		wp->c.drops[NB_DROP_MALFORMED]++;
+		nb_count(&wp->c.drops[NB_DROP_MALFORMED], 1);
 		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
 		return;
 	}
@@ -123,13 +123,13 @@ static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uin
 	f->csum_start = (uint16_t)pkt.th;
 	why = nb_antispoof_check(&bp->as, &pkt);
 	if (why != NB_DROP_NONE) {
-		wp->c.drops[why]++;
+		nb_count(&wp->c.drops[why], 1);
 		nb_tap_drop(w, in, f, why, -1, NULL, NULL);
 		return;
 	}
 	n = switch_egress(w, &pkt, in, out);
 	if (!n) {
-		wp->c.drops[NB_DROP_LOCAL]++;
+		nb_count(&wp->c.drops[NB_DROP_LOCAL], 1);
 		nb_tap_drop(w, in, f, NB_DROP_LOCAL, -1, NULL, NULL);
 		return;
 	}
@@ -139,7 +139,7 @@ static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uin
 		struct flt_verdict v;
 
 		if (!rs) {
-			wp->c.drops[NB_DROP_RULE]++;
+			nb_count(&wp->c.drops[NB_DROP_RULE], 1);
 			nb_tap_drop(w, in, f, NB_DROP_RULE, out[i], NULL, NULL);
 			continue;
 		}
@@ -147,7 +147,7 @@ static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uin
 		hi->oif = ep->rs_ifindex;
 		flt_classify_fc(rs, w->br->ct, w->fc, &pkt, hi, &v);
 		if (v.code != FLT_ACCEPT) {
-			wp->c.drops[verdict_reason(&pkt, &v)]++;
+			nb_count(&wp->c.drops[verdict_reason(&pkt, &v)], 1);
 			nb_tap_drop(w, in, f, verdict_reason(&pkt, &v), out[i], &v, rs);
 			if (v.code == FLT_REJECT && !answered)
 				answered = reject_answer(w, wp, &pkt, &v);
@@ -166,10 +166,14 @@ static void txq_flush(struct nb_wport *ep)
 	unsigned sent = nb_port_tx_burst(ep->port, ep->txq.f, ep->txq.n);
 
 	/* Bytes of the first @sent frames: exact unless a frame in the middle failed. */
+	uint64_t bytes = 0;
+
 	for (unsigned i = 0; i < sent; i++)
-		ep->c.tx_bytes += ep->txq.f[i].len;
-	ep->c.tx_packets += sent;
-	ep->c.drops[NB_DROP_TX] += ep->txq.n - sent;
+		bytes += ep->txq.f[i].len;
+	nb_count(&ep->c.tx_bytes, bytes);
+	nb_count(&ep->c.tx_packets, sent);
+	if (sent < ep->txq.n)
+		nb_count(&ep->c.drops[NB_DROP_TX], ep->txq.n - sent);
 	ep->txq.n = 0;
 }
 
@@ -184,8 +188,8 @@ unsigned nb_worker_burst(struct nb_worker *w, const struct flt_ruleset *rs, uint
 	hookinfo_init(w, in, &hi);
 	w->nrej = 0;
 	for (unsigned i = 0; i < n; i++) {
-		wp->c.rx_packets++;
-		wp->c.rx_bytes += w->rx[i].len;
+		nb_count(&wp->c.rx_packets, 1);
+		nb_count(&wp->c.rx_bytes, w->rx[i].len);
 		nb_tap_rx(w, in, &w->rx[i]);
 		frame_forward(w, rs, in, &hi, &w->rx[i]);
 	}

@@ -219,6 +219,12 @@ static void afp_frame_offloads(const struct virtio_net_hdr *vh, struct nb_frame 
 		f->flags |= NB_FRAME_GSO;
 }
 
+/* Count a frame too big for the ring; the stats reader may be another thread. */
+static void afp_truncated(struct afp_port *ap)
+{
+	__atomic_store_n(&ap->stats.truncated, ap->stats.truncated + 1, __ATOMIC_RELAXED);
+}
+
 /* Turn ring frame @h into @f; false when it must not be forwarded. */
 static bool afp_frame_take(struct afp_port *ap, struct tpacket3_hdr *h, struct nb_frame *f)
 {
@@ -232,7 +238,7 @@ static bool afp_frame_take(struct afp_port *ap, struct tpacket3_hdr *h, struct n
 	if (sll->sll_pkttype == PACKET_OUTGOING)
 		return false; /* in case PACKET_IGNORE_OUTGOING leaks one */
 	if (h->tp_snaplen < h->tp_len || len < 2 * ETH_ALEN || room < sizeof(vh)) {
-		ap->stats.truncated++;
+		afp_truncated(ap);
 		return false;
 	}
 	/* Read before the VLAN tag is put back over it. */
@@ -246,7 +252,7 @@ static bool afp_frame_take(struct afp_port *ap, struct tpacket3_hdr *h, struct n
 		uint16_t tag[2] = {htons(tpid), htons(h->hv1.tp_vlan_tci)};
 
 		if (room < NB_VLAN_ROOM) {
-			ap->stats.truncated++;
+			afp_truncated(ap);
 			return false;
 		}
 		memmove(data - NB_VLAN_ROOM, data, 2 * ETH_ALEN);
@@ -339,7 +345,8 @@ static void afp_stats(struct nb_port *p, struct nb_port_io_stats *st)
 	/* The kernel resets its counters on every read: accumulate. */
 	if (getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0)
 		ap->stats.ring_drops += ks.tp_drops;
-	*st = ap->stats;
+	st->ring_drops = ap->stats.ring_drops;
+	st->truncated = __atomic_load_n(&ap->stats.truncated, __ATOMIC_RELAXED);
 }
 
 static int afp_fanout_join(struct afp_port *ap, int id)

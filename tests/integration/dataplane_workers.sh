@@ -15,7 +15,7 @@ cli=${VIFWALL_BUILD:-$top/build/asan}/vifwall
 py=/usr/bin/python3
 need_root
 tmp=$(mktemp -d)
-trap 'ns_cleanup; rm -rf "$tmp"' EXIT
+trap 'ns_cleanup; [ -n "${VWT_KEEP_LOG:-}" ] && cp "$tmp/daemon.log" "$VWT_KEEP_LOG"; rm -rf "$tmp"' EXIT
 
 MAC1=00:16:3e:00:00:01 MAC2=00:16:3e:00:00:02 MACU=00:16:3e:00:00:fe
 
@@ -89,6 +89,7 @@ check "the port's rx is the sum of its workers' ($rx1)" \
 check "all 1024 datagrams came in on web1 ($((rx1 - rx0)) frames)" [ $((rx1 - rx0)) -ge 1024 ]
 counted=$(vw show | sed -n 's/.*udp dport 9 counter accept  # handle [0-9]* packets \([0-9]*\).*/\1/p')
 check "the rule's counter has every datagram of both workers ($counted)" [ "${counted:-0}" = 1024 ]
+diag "web2 tx $(stat "$(port web2)['tx_packets']"), uplink tx $(stat "$(port uplink)['tx_packets']"), flow cache $(stat "s['flow_cache']")"
 
 # 48 TCP connections g1 -> uplink side, each echoing 64 KiB: replies are accepted only
 # as "established", from the one connection table, whichever worker sees them.
@@ -172,5 +173,5 @@ wait "$dpid" 2>/dev/null
 rc=$?
 check "vifwalld stops cleanly on SIGTERM with 2 workers (exit $rc)" [ "$rc" = 0 ]
 check "no sanitizer or thread error in the daemon's log" \
-	bash -c "! grep -Eq 'ERROR: (Address|Thread|Leak)Sanitizer|runtime error' '$tmp/daemon.log'"
+	bash -c "! grep -Eq 'ERROR: (Address|Leak)Sanitizer|ThreadSanitizer|runtime error' '$tmp/daemon.log'"
 tap_done
