@@ -36,13 +36,16 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FILTERS_SRCS) $(NB_SRCS) $(wildcard tests/lib/
 
 tests: $(UNIT_BINS) $(FUZZ_BINS)
 
-# The sanitizer flavour lives in build/asan; run.sh runs everything against it, and
-# the end-to-end test on Xen against the image built from $(BUILD) (CHECK_XEN=0 leaves
-# that one out, and run.sh's summary then does not count it).
+# The sanitizer flavour lives in build/asan; run.sh runs everything against it, the
+# worker threads' test once more against the daemon built with ThreadSanitizer
+# (build/tsan), and the end-to-end test on Xen against the image built from $(BUILD)
+# (CHECK_XEN=0 leaves that one out, and run.sh's summary then does not count it).
 CHECK_XEN ?= 1
 check: deps-ok
 	$(MAKE) BUILD=build/asan SAN=1 all tests
+	$(MAKE) BUILD=build/tsan SAN=thread build/tsan/vifwalld build/tsan/vifwall
 	$(if $(filter 1,$(CHECK_XEN)),$(MAKE) image)
+	VIFWALL_TSAN_BUILD=build/tsan \
 	$(if $(filter 1,$(CHECK_XEN)),VIFWALL_XEN_BUILD=$(BUILD)) tests/run.sh build/asan
 
 fuzz: deps-ok

@@ -109,6 +109,9 @@ pings=0
 for _ in 1 2 3 4; do
 	nsx g1 ping -c 1 -w 2 -q 10.0.0.1 >/dev/null 2>&1 && pings=$((pings + 1))
 done
+# At least a second between the two reads: the receiver writes its progress every
+# 50 ms at most, and four answered pings can take less than that.
+sleep 1
 p1=$(progress)
 ct_mid=$(stat "s['conntrack']['entries']")
 wait $fpid
