@@ -13,8 +13,9 @@
 #include "filters/fastpath.h"
 #include "filters/ruleset_internal.h"
 
-/* Can packet @p be looked up ahead: an IP packet on a hook with a base chain that has
- * a classifier, and no conntrack step in front of the rules. */
+/* Can packet @p be looked up ahead: an IP packet (others get flt_classify's fixed
+ * verdicts) on a hook with a base chain. Whether that chain has a classifier is
+ * flt_fast_locate's answer; conntrack is ruled out by the caller. */
 static bool ahead(const struct flt_ruleset *rs, const struct flt_pkt *p,
 		  const struct flt_hookinfo *hi)
 {
