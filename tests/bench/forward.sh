@@ -122,7 +122,8 @@ printf '%x' $((1 << fcpu)) | nsx mid tee /sys/class/net/uplink/queues/rx-0/rps_c
 dpid=
 start_A() { # PREFIX
 	# Not through nsx: $! must be the daemon's PID (exec chain ip -> taskset -> vifwalld).
-	ip netns exec "$P-mid" taskset -c "$fcpu" "$daemon" --rules "$1.inet.nft" --uplink uplink \
+	# One worker: the comparison is one forwarding core against one (B's softirq on FWD_CPU).
+	ip netns exec "$P-mid" taskset -c "$fcpu" "$daemon" --workers 1 --rules "$1.inet.nft" --uplink uplink \
 		--port "web1,mac=$MAC1,ip=10.0.0.11" --port "web2,mac=$MAC2,ip=10.0.0.12" \
 		>>"$log" 2>&1 &
 	dpid=$!
