@@ -53,6 +53,7 @@ check "... and the running rules stay: show still has the good rule, dom0 pings 
 
 $V stats --json >/tmp/stats.json 2>&1
 check "vifwall -d stats --json is JSON with the ports" sh -c "jq -e '.ports | length >= 3' /tmp/stats.json >/dev/null"
+check "the 2-vCPU appliance runs 2 forwarding workers" sh -c "jq -e '.workers == 2' /tmp/stats.json >/dev/null"
 $V stats --prometheus >/tmp/stats.prom 2>&1
 check "vifwall -d stats --prometheus prints vifwall_ metrics" grep -q '^vifwall_' /tmp/stats.prom
 diag "prometheus: $(grep -v '^#' /tmp/stats.prom | head -4 | tr '\n' '|')"
