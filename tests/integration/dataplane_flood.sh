@@ -7,6 +7,7 @@
 # during the flood, and the daemon's memory does not grow with the flood.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/dataplane.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${VIFWALL_BUILD:-$top/build/asan}/vifwalld
 cli=${VIFWALL_BUILD:-$top/build/asan}/vifwall
@@ -16,8 +17,6 @@ flood_s=${VWT_FLOOD_SECONDS:-6}
 need_root
 tmp=$(mktemp -d)
 trap 'ns_cleanup; rm -rf "$tmp"' EXIT
-
-MAC1=00:16:3e:00:00:01 MAC2=00:16:3e:00:00:02 MACU=00:16:3e:00:00:fe
 
 cat >"$tmp/rules.nft" <<'NFT'
 table inet vifwall {
@@ -46,29 +45,11 @@ mac = $MAC2
 ip = 10.0.0.12
 CONF
 
-ns_add mid g1 g2 up || { not_ok "create namespaces"; tap_done; }
-veth g1 eth0 mid web1 && veth g2 eth0 mid web2 && veth up eth0 mid uplink ||
-	{ not_ok "create veth pairs"; tap_done; }
-setup() { # NS MAC ADDR
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	nsx "$1" ip link set eth0 address "$2"
-	nsx "$1" ip addr add "$3/24" dev eth0
-}
-setup g1 $MAC1 10.0.0.11
-setup g2 $MAC2 10.0.0.12
-setup up $MACU 10.0.0.1
+dp_topology
 
 ip netns exec "$(ns mid)" "$bin" --config "$tmp/vifwalld.conf" >"$tmp/daemon.log" 2>&1 &
 bg_track $!
-for _ in $(seq 150); do
-	grep -q 'forwarding between' "$tmp/daemon.log" && [ -S "$ctl" ] && break
-	sleep 0.1
-done
-check "vifwalld starts from its configuration file" test -S "$ctl"
-vw() { "$cli" --ctl "$ctl" "$@"; }
-stat() { # python expression over the stats JSON object s
-	vw stats --json | "$py" -c "import json,sys; s=json.load(sys.stdin); print($1)"
-}
+check "vifwalld starts from its configuration file" dp_wait "$tmp/daemon.log" "$ctl"
 ping1() { nsx g1 ping -c 1 -w 5 -q 10.0.0.1 >/dev/null 2>&1; }
 check "g1 reaches the uplink side before the flood" ping1
 rss0=$(stat "s['memory']['rss_bytes']")

@@ -9,6 +9,7 @@
 # both workers; a removed-and-readded port (SIGHUP is not involved) keeps working.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/dataplane.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${VIFWALL_BUILD:-$top/build/asan}/vifwalld
 cli=${VIFWALL_BUILD:-$top/build/asan}/vifwall
@@ -16,8 +17,6 @@ py=/usr/bin/python3
 need_root
 tmp=$(mktemp -d)
 trap 'ns_cleanup; [ -n "${VWT_KEEP_LOG:-}" ] && cp "$tmp/daemon.log" "$VWT_KEEP_LOG"; rm -rf "$tmp"' EXIT
-
-MAC1=00:16:3e:00:00:01 MAC2=00:16:3e:00:00:02 MACU=00:16:3e:00:00:fe
 
 cat >"$tmp/rules.nft" <<'NFT'
 table inet vifwall {
@@ -32,35 +31,17 @@ table inet vifwall {
 NFT
 ctl=$tmp/ctl
 
-ns_add mid g1 g2 up || { not_ok "create namespaces"; tap_done; }
-veth g1 eth0 mid web1 && veth g2 eth0 mid web2 && veth up eth0 mid uplink ||
-	{ not_ok "create veth pairs"; tap_done; }
-setup() { # NS MAC ADDR
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	nsx "$1" ip link set eth0 address "$2"
-	nsx "$1" ip addr add "$3/24" dev eth0
-}
-setup g1 $MAC1 10.0.0.11
-setup g2 $MAC2 10.0.0.12
-setup up $MACU 10.0.0.1
+dp_topology
 
 ip netns exec "$(ns mid)" "$bin" --rules "$tmp/rules.nft" --uplink uplink \
 	--port web1,mac=$MAC1,ip=10.0.0.11 --port web2,mac=$MAC2,ip=10.0.0.12 \
 	--ctl "$ctl" --workers 2 >"$tmp/daemon.log" 2>&1 &
 dpid=$!
 bg_track $dpid
-for _ in $(seq 150); do
-	grep -q 'forwarding between' "$tmp/daemon.log" && [ -S "$ctl" ] && break
-	sleep 0.1
-done
-check "vifwalld starts with --workers 2" test -S "$ctl"
+check "vifwalld starts with --workers 2" dp_wait "$tmp/daemon.log" "$ctl"
 check "it says it runs 2 forwarding workers" grep -q '2 forwarding workers' "$tmp/daemon.log"
 check "a second forwarding thread runs (vifwall-w1)" \
 	grep -qx 'vifwall-w1' /proc/$dpid/task/*/comm
-vw() { "$cli" --ctl "$ctl" "$@"; }
-stat() { # python expression over the stats JSON object s
-	vw stats --json | "$py" -c "import json,sys; s=json.load(sys.stdin); print($1)"
-}
 port() { # NAME: the python expression of that port's stats
 	echo "[p for p in s['ports'] if p['name'] == '$1'][0]"
 }
