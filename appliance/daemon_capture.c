@@ -248,15 +248,22 @@ static int capture_start(struct app_daemon *d, json_t *args, struct app_ctl_repl
 	return 0;
 }
 
-int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
+/* Run @start under the tap lock: it fills slots the workers' callbacks read. */
+static int tap_locked(struct app_daemon *d,
+		      int (*start)(struct app_daemon *, json_t *, struct app_ctl_reply *),
+		      json_t *args, struct app_ctl_reply *reply)
 {
-	struct app_daemon *d = arg;
 	int rc;
 
 	nb_bridge_tap_lock(d->br);
-	rc = capture_start(d, args, reply);
+	rc = start(d, args, reply);
 	nb_bridge_tap_unlock(d->br);
 	return rc;
+}
+
+int app_daemon_ctl_capture(void *arg, json_t *args, struct app_ctl_reply *reply)
+{
+	return tap_locked(arg, capture_start, args, reply);
 }
 
 static int trace_start(struct app_daemon *d, json_t *args, struct app_ctl_reply *reply)
@@ -294,13 +301,7 @@ static int trace_start(struct app_daemon *d, json_t *args, struct app_ctl_reply 
 
 int app_daemon_ctl_trace(void *arg, json_t *args, struct app_ctl_reply *reply)
 {
-	struct app_daemon *d = arg;
-	int rc;
-
-	nb_bridge_tap_lock(d->br);
-	rc = trace_start(d, args, reply);
-	nb_bridge_tap_unlock(d->br);
-	return rc;
+	return tap_locked(arg, trace_start, args, reply);
 }
 
 /* --- after every round: send what the taps kept --- */
