@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -173,7 +174,17 @@ static int afp_tx_setup(struct afp_port *ap)
 	return 0;
 }
 
-static int afp_socket_setup(struct afp_port *ap, const struct nb_port_config *cfg)
+/* A sibling is bound before it can join its fanout group, and a bound socket outside
+ * the group would get a copy of every frame: it drops them all until it has joined. */
+static int afp_filter_all(int fd)
+{
+	static struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = {.len = 1, .filter = &drop};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+static int afp_socket_setup(struct afp_port *ap, const struct nb_port_config *cfg, bool sibling)
 {
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
 	int rc;
@@ -191,6 +202,8 @@ static int afp_socket_setup(struct afp_port *ap, const struct nb_port_config *cf
 	if (afp_setopt(ap->fd, SOL_SOCKET, SO_SNDBUFFORCE, AFP_SNDBUF) < 0)
 		afp_setopt(ap->fd, SOL_SOCKET, SO_SNDBUF, AFP_SNDBUF);
 	if ((rc = afp_ring_setup(ap, cfg)) < 0)
+		return rc;
+	if (sibling && (rc = afp_filter_all(ap->fd)) < 0)
 		return rc;
 	sll.sll_ifindex = (int)ap->port.ifindex;
 	if (bind(ap->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
@@ -222,7 +235,8 @@ static void afp_close(struct nb_port *p)
 	free(ap);
 }
 
-static int afp_open(const char *ifname, const struct nb_port_config *cfg, struct nb_port **out)
+static int afp_open_as(const char *ifname, const struct nb_port_config *cfg, bool sibling,
+		       struct nb_port **out)
 {
 	struct afp_port *ap = calloc(1, sizeof(*ap));
 	int rc;
@@ -240,7 +254,7 @@ static int afp_open(const char *ifname, const struct nb_port_config *cfg, struct
 		rc = -ENODEV;
 		goto fail;
 	}
-	if ((rc = afp_socket_setup(ap, cfg)) < 0 || (rc = afp_tx_setup(ap)) < 0)
+	if ((rc = afp_socket_setup(ap, cfg, sibling)) < 0 || (rc = afp_tx_setup(ap)) < 0)
 		goto fail;
 	for (unsigned i = 0; i < NB_BURST_MAX; i++) {
 		ap->msgs[i].msg_hdr.msg_iov = ap->iov[i];
@@ -253,6 +267,11 @@ static int afp_open(const char *ifname, const struct nb_port_config *cfg, struct
 fail:
 	afp_close(&ap->port);
 	return rc;
+}
+
+static int afp_open(const char *ifname, const struct nb_port_config *cfg, struct nb_port **out)
+{
+	return afp_open_as(ifname, cfg, false, out);
 }
 
 /* Give the blocks read completely during the previous burst back to the kernel. */
@@ -394,9 +413,11 @@ static struct tpacket2_hdr *afp_tx_slot(const struct afp_port *ap, unsigned i)
 }
 
 /* Send @n frames through the transmit ring with one send(); returns how many the
- * kernel took. A slot still in flight (its skb not yet freed by the receiver) means
- * the ring is full: the rest is lost, like a full socket buffer with sendmmsg. */
-static unsigned afp_tx_ring_send(struct afp_port *ap, const struct nb_frame *frames, unsigned n)
+ * kernel took, and in *@taken how many found a slot. A slot still in flight (its skb
+ * not yet freed by the receiver) means the ring is full: the caller sends the rest
+ * another way. */
+static unsigned afp_tx_ring_send(struct afp_port *ap, const struct nb_frame *frames, unsigned n,
+				 unsigned *taken)
 {
 	unsigned first = ap->tx_head, queued = 0, sent;
 
@@ -418,6 +439,7 @@ static unsigned afp_tx_ring_send(struct afp_port *ap, const struct nb_frame *fra
 		__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 		ap->tx_head = (ap->tx_head + 1) % AFP_TX_FRAMES;
 	}
+	*taken = queued;
 	if (!queued)
 		return 0;
 	while (send(ap->tx_fd, NULL, 0, MSG_DONTWAIT) < 0 && errno == EINTR)
@@ -484,8 +506,18 @@ static unsigned afp_tx_burst(struct nb_port *p, const struct nb_frame *frames, u
 
 		while (j < n && afp_tx_ring_takes(ap, &frames[j]) == ring)
 			j++;
-		sent += ring ? afp_tx_ring_send(ap, &frames[i], j - i)
-			     : afp_tx_msgs_send(ap, &frames[i], j - i);
+		if (ring) {
+			unsigned queued, k = afp_tx_ring_send(ap, &frames[i], j - i, &queued);
+
+			sent += k;
+			/* The ring's slots were all in flight (frames still queued toward a
+			 * slow receiver hold theirs): the rest go by sendmmsg, behind them,
+			 * within the socket's buffer, rather than being lost. */
+			if (k == queued && queued < j - i)
+				sent += afp_tx_msgs_send(ap, &frames[i + queued], j - i - queued);
+		} else {
+			sent += afp_tx_msgs_send(ap, &frames[i], j - i);
+		}
 		i = j;
 	}
 	return sent;
@@ -538,7 +570,7 @@ static int afp_open_sibling(struct nb_port *p, struct nb_port **out)
 			return rc;
 		ap->fanout_id = rc;
 	}
-	rc = afp_open(p->name, &ap->cfg, &sp);
+	rc = afp_open_as(p->name, &ap->cfg, true, &sp);
 	if (rc < 0)
 		return rc;
 	/* Same device, not just the same name: it could have been replaced since. */
@@ -547,6 +579,10 @@ static int afp_open_sibling(struct nb_port *p, struct nb_port **out)
 		return -ENODEV;
 	}
 	rc = afp_fanout_join((struct afp_port *)sp, ap->fanout_id);
+	/* In the group now: take its share of the frames (a frame the group gave it in
+	 * between is lost, never seen twice). */
+	if (rc >= 0)
+		rc = afp_setopt(((struct afp_port *)sp)->fd, SOL_SOCKET, SO_DETACH_FILTER, 0);
 	if (rc < 0) {
 		afp_close(sp);
 		return rc;
