@@ -135,8 +135,10 @@ int app_daemon_start(const struct app_daemon_config *cfg, const struct flt_logge
 		flt_log(log, LOG_ERR, "cannot create the bridge: %s", strerror(-rc));
 		goto fail;
 	}
-	flt_log(log, LOG_INFO, "%u forwarding worker%s, %u ring blocks each per port", d->workers,
-		d->workers == 1 ? "" : "s", d->port_cfg.ring_blocks);
+	flt_log(log, LOG_INFO,
+		"%u forwarding worker%s, %u ring blocks each per port, handed over after %u ms",
+		d->workers, d->workers == 1 ? "" : "s", d->port_cfg.ring_blocks,
+		d->port_cfg.retire_ms ? d->port_cfg.retire_ms : 1);
 	if ((rc = ports_open(d)) < 0)
 		goto fail;
 	nb_bridge_ruleset_swap(d->br, d->rs);

@@ -26,7 +26,7 @@ struct app_daemon_config {
 	const char *rules;	    /* the nft ruleset file */
 	const char *ctl;	    /* control socket path, or NULL */
 	int verbosity;		    /* 0: info, 1: debug */
-	struct nb_port_config port; /* every port's ring (--ring-blocks), shared out
+	struct nb_port_config port; /* every port's ring (--ring-blocks, -retire-ms), shared out
 				       among the workers */
 	unsigned nports;	    /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
@@ -46,7 +46,7 @@ struct app_daemon_config {
  * when it exists) and then vifwalld's command line, which overrides it:
  *   [--config FILE] [--check-config] [--rules FILE] [--uplink IFNAME]
  *   [--port IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]]... [--ctl SOCKET]
- *   [--ring-blocks N] [--workers N] [-v]
+ *   [--ring-blocks N] [--ring-retire-ms MS] [--workers N] [-v]
  * Returns 0; 1 when --help, --version or --check-config was asked and answered on
  * stdout; -EINVAL after printing what is wrong to stderr (a file's errors name
  * FILE:LINE). @argv's strings must outlive @cfg.

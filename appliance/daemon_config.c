@@ -43,6 +43,7 @@ void app_daemon_config_init(struct app_daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->port.ring_blocks = APP_DEFAULT_RING_BLOCKS;
+	cfg->port.retire_ms = APP_DEFAULT_RING_RETIRE_MS;
 	cfg->burst = APP_DEFAULT_BURST;
 	cfg->mac_table_entries = APP_DEFAULT_MAC_TABLE_ENTRIES;
 	cfg->mac_table_age_s = APP_DEFAULT_MAC_TABLE_AGE_S;
@@ -256,6 +257,7 @@ _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
 
 static const struct num_key num_keys[] = {
 	NUM("ring-blocks", port.ring_blocks, 4, 4096, "blocks of 128 KiB per port"),
+	NUM("ring-retire-ms", port.retire_ms, 1, 100, "ms a partly filled block waits"),
 	NUM("burst", burst, 1, NB_BURST_MAX, "frames per port per turn"),
 	NUM("mac-table-entries", mac_table_entries, 16, 1u << 24, "entries"),
 	NUM("mac-table-age", mac_table_age_s, 1, 1000000, "seconds"),
@@ -309,6 +311,17 @@ static int bad(struct parse *ps, const char *fmt, ...)
 	return fail(ps->err, ps->errlen, "%s:%u: %s", ps->name, ps->line, msg);
 }
 
+/* "rules, uplink, ...": every global key, from the tables, for the unknown-key message. */
+static const char *known_keys(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned k = 0; k < G_COUNT && at < len; k++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", k ? ", " : "", gkey_name(k));
+	return buf;
+}
+
 static int set_num(struct parse *ps, const struct num_key *k, const char *val)
 {
 	unsigned long long n = 0;
@@ -345,6 +358,7 @@ static int set_path(struct parse *ps, const char *key, const char *val, char *bu
 static int global_set(struct parse *ps, const char *key, const char *val)
 {
 	struct app_daemon_config *cfg = ps->cfg;
+	char known[320];
 	unsigned k;
 
 	for (k = 0; k < G_COUNT && strcmp(gkey_name(k), key); k++)
@@ -354,11 +368,7 @@ static int global_set(struct parse *ps, const char *key, const char *val)
 			return bad(ps,
 				   "%s belongs to a guest port: put it under a [port NAME] line",
 				   key);
-		return bad(ps,
-			   "unknown key '%s' (known: rules, uplink, ctl, log-level, ring-blocks, "
-			   "burst, mac-table-entries, mac-table-age, conntrack-entries, "
-			   "flow-cache-entries)",
-			   key);
+		return bad(ps, "unknown key '%s' (known: %s)", key, known_keys(known, sizeof(known)));
 	}
 	if (ps->set_at[k])
 		return bad(ps, "%s is already set on line %u (say it once)", key, ps->set_at[k]);

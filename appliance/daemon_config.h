@@ -10,6 +10,7 @@
  *   uplink = eth0
  *   ctl = /run/vifwall/ctl
  *   ring-blocks = 32
+ *   ring-retire-ms = 4
  *   [port web1]
  *   mac = 00:16:3e:00:00:01
  *   ip = 10.0.0.11
@@ -30,6 +31,12 @@
 /* Defaults of the settings; the tables' own defaults, written out so that
  * --check-config shows what runs. */
 #define APP_DEFAULT_RING_BLOCKS	       256u
+/* How long a partly filled receive block waits for more frames before vifwalld gets
+ * it: the latency a quiet port adds. 4 ms is one tick of the appliance's kernel
+ * (Debian 12, HZ=250), whose timer rounds any shorter value up to that anyway; on
+ * kernels whose block timer is an hrtimer (6.18) 1 ms would mean 1000 timer
+ * interrupts a second per ring and worker, busy or idle (docs/performance.md). */
+#define APP_DEFAULT_RING_RETIRE_MS     4u
 #define APP_DEFAULT_BURST	       32u
 #define APP_DEFAULT_MAC_TABLE_ENTRIES  4096u
 #define APP_DEFAULT_MAC_TABLE_AGE_S    300u

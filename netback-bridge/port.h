@@ -47,7 +47,8 @@ struct nb_port_config {
 				 neighbour loaded the CPU, shared/NOTES.md) */
 	unsigned block_size;  /* bytes per block, a power of two >= 128 KiB (a GSO frame
 				 of 64 KiB must fit); default 128 KiB */
-	unsigned retire_ms;   /* a partly filled block goes to userspace after this; 1 */
+	unsigned retire_ms;   /* a partly filled block goes to userspace after this many
+				 ms; default 1 (vifwalld's own default is 4) */
 	bool no_promisc;      /* leave the device's promiscuous mode alone */
 };
 

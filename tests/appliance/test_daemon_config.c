@@ -26,6 +26,7 @@ static const char good[] = "# vifwalld.conf for the tests\n"
 			   "ctl = /run/vifwall/ctl\n"
 			   "log-level = debug\n"
 			   "ring-blocks = 32\n"
+			   "ring-retire-ms = 2\n"
 			   "burst = 64\n"
 			   "mac-table-entries = 1024\n"
 			   "mac-table-age = 60\n"
@@ -60,6 +61,7 @@ static void test_good_file(void **state)
 	assert_string_equal(cfg.ctl, "/run/vifwall/ctl");
 	assert_int_equal(cfg.verbosity, 1);
 	assert_int_equal(cfg.port.ring_blocks, 32);
+	assert_int_equal(cfg.port.retire_ms, 2);
 	assert_int_equal(cfg.burst, 64);
 	assert_int_equal(cfg.mac_table_entries, 1024);
 	assert_int_equal(cfg.mac_table_age_s, 60);
@@ -93,6 +95,7 @@ static void test_defaults(void **state)
 	assert_null(cfg.ctl);
 	assert_int_equal(cfg.nports, 1);
 	assert_int_equal(cfg.port.ring_blocks, APP_DEFAULT_RING_BLOCKS);
+	assert_int_equal(cfg.port.retire_ms, APP_DEFAULT_RING_RETIRE_MS);
 	assert_int_equal(cfg.conntrack_entries, APP_DEFAULT_CONNTRACK_ENTRIES);
 	assert_int_equal(cfg.flow_cache_entries, APP_DEFAULT_FLOW_CACHE_ENTRIES);
 	assert_int_equal(cfg.mac_table_entries, APP_DEFAULT_MAC_TABLE_ENTRIES);
@@ -106,6 +109,11 @@ static const struct bad_case {
 	const char *text, *where, *what;
 } bad_cases[] = {
 	{"rules = r\nring_blocks = 4\n", "t.conf:2: ", "unknown key 'ring_blocks'"},
+	/* The list of known keys is made from the tables: the last one is in it. */
+	{"retire = 4\n", "t.conf:1: ", "ring-retire-ms, burst, "},
+	{"retire = 4\n", "t.conf:1: ", ", workers)"},
+	{"ring-retire-ms = 0\n", "t.conf:1: ", "out of range (1 to 100"},
+	{"ring-retire-ms = 101\n", "t.conf:1: ", "out of range (1 to 100"},
 	{"ring-blocks = lots\n", "t.conf:1: ", "is not a number"},
 	{"ring-blocks = -4\n", "t.conf:1: ", "is not a number"},
 	{"\n\nring-blocks = 5000\n", "t.conf:3: ", "out of range (4 to 4096"},
@@ -245,13 +253,14 @@ static void test_command_line_overrides(void **state)
 {
 	(void)state;
 	assert_int_equal(args("--config", path, "--rules", "other.nft", "--uplink", "up0", "--ctl",
-			      "/tmp/ctl", "--ring-blocks", "8", "--port",
+			      "/tmp/ctl", "--ring-blocks", "8", "--ring-retire-ms", "1", "--port",
 			      "web2,mac=00:16:3e:00:00:22,ip=10.0.0.22", "--port",
 			      "web3,ip=fd00::33", NULL),
 			 0);
 	assert_string_equal(cfg.rules, "other.nft");
 	assert_string_equal(cfg.ctl, "/tmp/ctl");
 	assert_int_equal(cfg.port.ring_blocks, 8);
+	assert_int_equal(cfg.port.retire_ms, 1);
 	assert_int_equal(cfg.conntrack_entries, 20000); /* the file's, not said again */
 	assert_int_equal(cfg.verbosity, 1);
 	assert_string_equal(cfg.ports[0].name, "up0");
@@ -284,6 +293,7 @@ static void test_command_line_alone(void **state)
 	assert_int_equal(cfg.ports[1].as.n4 + cfg.ports[1].as.n6, 2);
 	assert_false(cfg.ports[2].as.enabled);
 	assert_int_equal(cfg.port.ring_blocks, APP_DEFAULT_RING_BLOCKS);
+	assert_int_equal(cfg.port.retire_ms, APP_DEFAULT_RING_RETIRE_MS);
 }
 
 static void test_command_line_errors(void **state)
@@ -299,6 +309,8 @@ static void test_command_line_errors(void **state)
 	assert_int_equal(args("--rules", "r", "--uplink", "u", "--port", "a,mac=zz", NULL),
 			 -EINVAL);
 	assert_int_equal(args("--config", path, "--ring-blocks", "3", NULL), -EINVAL);
+	assert_int_equal(args("--config", path, "--ring-retire-ms", "0", NULL), -EINVAL);
+	assert_int_equal(args("--config", path, "--ring-retire-ms", "4ms", NULL), -EINVAL);
 }
 
 int main(void)

@@ -51,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(err[0] == '\0');
 	CHECK(cfg.nports >= 1 && cfg.nports <= NB_MAX_PORTS);
 	CHECK(cfg.port.ring_blocks >= 4 && cfg.port.ring_blocks <= 4096);
+	CHECK(cfg.port.retire_ms >= 1 && cfg.port.retire_ms <= 100);
 	CHECK(cfg.burst >= 1 && cfg.burst <= NB_BURST_MAX);
 	for (unsigned i = 1; i < cfg.nports; i++) {
 		CHECK(cfg.ports[i].name[0] && strlen(cfg.ports[i].name) < NB_IFNAMSIZ);
