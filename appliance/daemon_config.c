@@ -368,7 +368,8 @@ static int global_set(struct parse *ps, const char *key, const char *val)
 			return bad(ps,
 				   "%s belongs to a guest port: put it under a [port NAME] line",
 				   key);
-		return bad(ps, "unknown key '%s' (known: %s)", key, known_keys(known, sizeof(known)));
+		return bad(ps, "unknown key '%s' (known: %s)", key,
+			   known_keys(known, sizeof(known)));
 	}
 	if (ps->set_at[k])
 		return bad(ps, "%s is already set on line %u (say it once)", key, ps->set_at[k]);

@@ -31,17 +31,18 @@
 /* Defaults of the settings; the tables' own defaults, written out so that
  * --check-config shows what runs. */
 #define APP_DEFAULT_RING_BLOCKS	       256u
-/* How long a partly filled receive block waits for more frames before vifwalld gets
- * it: the latency a quiet port adds. 4 ms is one tick of the appliance's kernel
- * (Debian 12, HZ=250), whose timer rounds any shorter value up to that anyway; on
- * kernels whose block timer is an hrtimer (6.18) 1 ms would mean 1000 timer
- * interrupts a second per ring and worker, busy or idle (docs/performance.md). */
-#define APP_DEFAULT_RING_RETIRE_MS     4u
 #define APP_DEFAULT_BURST	       32u
 #define APP_DEFAULT_MAC_TABLE_ENTRIES  4096u
 #define APP_DEFAULT_MAC_TABLE_AGE_S    300u
 #define APP_DEFAULT_CONNTRACK_ENTRIES  65536u
 #define APP_DEFAULT_FLOW_CACHE_ENTRIES 65536u
+
+/* How long a partly filled receive block waits for more frames before vifwalld gets
+ * it: the latency a quiet port adds. 4 ms is one tick of the appliance's kernel
+ * (Debian 12, HZ=250), whose timer rounds any shorter value up to that anyway; on
+ * kernels whose block timer is an hrtimer (6.18) 1 ms would mean 1000 timer
+ * interrupts a second per ring and worker, busy or idle (docs/performance.md). */
+#define APP_DEFAULT_RING_RETIRE_MS 4u
 
 /* Longest line of a configuration file, newline excluded: room for the longest
  * rules path (rules_buf) with its key. */
