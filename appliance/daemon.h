@@ -26,8 +26,8 @@ struct app_daemon_config {
 	const char *rules;	    /* the nft ruleset file */
 	const char *ctl;	    /* control socket path, or NULL */
 	int verbosity;		    /* 0: info, 1: debug */
-	struct nb_port_config port; /* every port's ring (--ring-blocks, -retire-ms), shared out
-				       among the workers */
+	struct nb_port_config port; /* every port's ring (--ring-blocks, --ring-retire-ms),
+				       the blocks shared out among the workers */
 	unsigned nports;	    /* ports[0] is the uplink */
 	struct app_daemon_port ports[NB_MAX_PORTS];
 	/* Bounded tables: memory grows with these and nothing else. */
