@@ -63,6 +63,25 @@ static int bad(const char *fmt, const char *a, const char *b)
 	return -EINVAL;
 }
 
+/* @opt's value @val: a decimal number from @min to @max into *@out, else -EINVAL with
+ * the message said. */
+static int num_opt(const char *opt, const char *val, unsigned min, unsigned max, unsigned *out)
+{
+	char msg[160];
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(val, &end, 10);
+	if (!isdigit((unsigned char)*val) || *end || errno || n < min || n > max) {
+		snprintf(msg, sizeof(msg), "%s '%.40s' is not a number from %u to %u", opt, val,
+			 min, max);
+		return bad("%s%s", msg, "");
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 /* IFNAME[,mac=MAC][,ip=ADDR]...[,antispoof=off]: a new port, or the file's port of
  * that name said again from scratch (the file's are ports[1] to [@nfile - 1]). */
 static int port_parse(struct app_daemon_config *cfg, unsigned nfile, const char *spec)
@@ -133,7 +152,8 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 	const char *uplink = NULL, *rules = NULL, *ctl = NULL, *config = NULL;
 	const char *portspecs[NB_MAX_PORTS];
 	unsigned nspecs = 0, ring_blocks = 0, retire_ms = 0;
-	long workers = -1;
+	unsigned workers = 0;
+	bool workers_set = false;
 	int c, rc, verbosity = 0;
 	bool check = false;
 	char err[512];
@@ -167,36 +187,19 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		case 'C':
 			check = true;
 			break;
-		case 'b': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*end || n < 4 || n > 4096)
-				return bad("--ring-blocks '%s' is not a number from 4 to 4096%s",
-					   optarg, "");
-			ring_blocks = (unsigned)n;
+		case 'b':
+			if (num_opt("--ring-blocks", optarg, 4, 4096, &ring_blocks) < 0)
+				return -EINVAL;
 			break;
-		}
-		case 'R': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*end || n < 1 || n > 100)
-				return bad("--ring-retire-ms '%s' is not a number from 1 to 100%s",
-					   optarg, "");
-			retire_ms = (unsigned)n;
+		case 'R':
+			if (num_opt("--ring-retire-ms", optarg, 1, 100, &retire_ms) < 0)
+				return -EINVAL;
 			break;
-		}
-		case 'w': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*end || !*optarg || n > NB_MAX_WORKERS)
-				return bad("--workers '%s' is not a number from 0 to 16%s", optarg,
-					   "");
-			workers = (long)n;
+		case 'w':
+			if (num_opt("--workers", optarg, 0, NB_MAX_WORKERS, &workers) < 0)
+				return -EINVAL;
+			workers_set = true;
 			break;
-		}
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -224,8 +227,8 @@ int app_daemon_args_parse(int argc, char **argv, struct app_daemon_config *cfg)
 		cfg->port.ring_blocks = ring_blocks;
 	if (retire_ms)
 		cfg->port.retire_ms = retire_ms;
-	if (workers >= 0)
-		cfg->workers = (unsigned)workers;
+	if (workers_set)
+		cfg->workers = workers;
 	if (uplink && app_daemon_config_set_uplink(cfg, uplink, err, sizeof(err)) < 0)
 		return bad("--uplink: %s%s", err, "");
 	for (unsigned i = 0, nfile = cfg->nports; i < nspecs; i++)

@@ -311,6 +311,16 @@ static void test_command_line_errors(void **state)
 	assert_int_equal(args("--config", path, "--ring-blocks", "3", NULL), -EINVAL);
 	assert_int_equal(args("--config", path, "--ring-retire-ms", "0", NULL), -EINVAL);
 	assert_int_equal(args("--config", path, "--ring-retire-ms", "4ms", NULL), -EINVAL);
+	assert_int_equal(args("--config", path, "--ring-blocks", "-4", NULL), -EINVAL);
+	assert_int_equal(args("--config", path, "--ring-blocks", "99999999999999999999", NULL),
+			 -EINVAL);
+	assert_int_equal(args("--config", path, "--workers", "17", NULL), -EINVAL);
+	assert_int_equal(args("--config", path, "--workers", "", NULL), -EINVAL);
+	/* 0 is a value of its own for --workers (one per CPU), not "not given". */
+	assert_int_equal(args("--config", path, "--workers", "0", NULL), 0);
+	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(args("--config", path, "--workers", "2", NULL), 0);
+	assert_int_equal(cfg.workers, 2);
 }
 
 int main(void)
