@@ -41,6 +41,7 @@
 #include <linux/netfilter.h>
 
 #include "filters/conntrack_internal.h"
+#include "filters/hugemem.h"
 
 #define CT_DEFAULT_MAX	  65536u
 #define CT_MAX_ENTRIES	  (1u << 26)
@@ -90,14 +91,14 @@ int flt_ct_table_new(const struct flt_ct_config *cfg, struct flt_ct_table **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->pool = calloc(max, sizeof(*t->pool));
-	t->buckets = malloc(nb * sizeof(*t->buckets));
+	t->max = max;
+	t->nbuckets = nb;
+	t->pool = flt_hugemem_alloc((size_t)max * sizeof(*t->pool));
+	t->buckets = flt_hugemem_alloc((size_t)nb * sizeof(*t->buckets));
 	if (!t->pool || !t->buckets) {
 		flt_ct_table_free(t);
 		return -ENOMEM;
 	}
-	t->max = max;
-	t->nbuckets = nb;
 	for (uint32_t i = 0; i < nb; i++)
 		t->buckets[i] = CT_NONE;
 	for (uint32_t i = 0; i < max; i++)
@@ -126,8 +127,8 @@ void flt_ct_table_free(struct flt_ct_table *t)
 {
 	if (!t)
 		return;
-	free(t->pool);
-	free(t->buckets);
+	flt_hugemem_free(t->pool, (size_t)t->max * sizeof(*t->pool));
+	flt_hugemem_free(t->buckets, (size_t)t->nbuckets * sizeof(*t->buckets));
 	if (t->shared)
 		pthread_mutex_destroy(&t->lock);
 	free(t);

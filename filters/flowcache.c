@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "filters/flowcache.h"
+#include "filters/hugemem.h"
 #include "filters/ruleset_internal.h"
 
 extern const struct flt_expr_ops flt_expr_immediate_ops, flt_expr_cmp_ops, flt_expr_bitwise_ops,
@@ -124,8 +125,7 @@ struct flt_flowcache {
 	uint64_t seed;
 	const struct flt_ruleset *rs; /* the plan's ruleset; NULL: none yet */
 	bool ok;		      /* plan->ok of rs, next to rs: one line for the check */
-	struct fc_entry *entries;     /* in entries_mem, cache-line aligned */
-	void *entries_mem;	      /* calloc'd: pages stay untouched until used */
+	struct fc_entry *entries;     /* hugemem.h */
 	struct fc_plan *plan;
 	struct flt_fc_stats st;
 };
@@ -563,13 +563,12 @@ int flt_fc_new(uint32_t entries, struct flt_flowcache **out)
 	if (!fc)
 		return -ENOMEM;
 	fc->nbuckets = n / FC_WAYS;
-	fc->entries_mem = calloc(1, (size_t)n * sizeof(*fc->entries) + 64);
+	fc->entries = flt_hugemem_alloc((size_t)n * sizeof(*fc->entries));
 	fc->plan = calloc(1, sizeof(*fc->plan));
-	if (!fc->entries_mem || !fc->plan) {
+	if (!fc->entries || !fc->plan) {
 		flt_fc_free(fc);
 		return -ENOMEM;
 	}
-	fc->entries = (struct fc_entry *)(((uintptr_t)fc->entries_mem + 63) & ~(uintptr_t)63);
 	fc->gen = 1;
 	/* Differs per cache (and per run, with ASLR): a guest cannot aim its flows at one
 	 * bucket without knowing it. */
@@ -584,7 +583,7 @@ void flt_fc_free(struct flt_flowcache *fc)
 {
 	if (!fc)
 		return;
-	free(fc->entries_mem);
+	flt_hugemem_free(fc->entries, (size_t)fc->nbuckets * FC_WAYS * sizeof(*fc->entries));
 	free(fc->plan);
 	free(fc);
 }
@@ -658,41 +657,39 @@ static __attribute__((noinline)) void fc_miss(struct flt_flowcache *fc, const st
 	fc_insert(fc, b, tag, kw, klen, &tr, v);
 }
 
-/* A ruleset the cache has not seen, or cannot key: set up, or walk without it. */
-static __attribute__((noinline, cold)) bool
-fc_other(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
+/* A ruleset the cache has not seen: derive its key plan. Returns whether it can key. */
+static __attribute__((noinline, cold)) bool fc_setup(struct flt_flowcache *fc,
+						     const struct flt_ruleset *rs)
 {
-	if (pc->rs != fc->rs) {
+	if (rs != fc->rs) {
 		if (fc->rs)
 			flt_fc_invalidate(fc);
-		plan_build(fc->plan, pc->rs);
-		fc->rs = pc->rs;
+		plan_build(fc->plan, rs);
+		fc->rs = rs;
 		fc->ok = fc->plan->ok;
 	}
-	if (fc->plan->ok)
-		return false;
-	fc->st.bypass++;
-	flt_eval_hook(pc, v);
-	return true;
+	return fc->ok;
 }
 
-void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
+/* The bucket of @h and the entry's id, as every lookup and insert computes them. */
+static inline struct fc_entry *fc_bucket(const struct flt_flowcache *fc, uint64_t h, uint32_t *b,
+					 uint32_t *tag)
 {
-	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], k[4], h;
-	const struct fc_layout *L;
-	struct fc_entry *es;
-	uint32_t b, tag;
-	uint64_t id;
-	unsigned klen;
+	*b = (uint32_t)h & (fc->nbuckets - 1);
+	*tag = (uint32_t)(h >> 32) | 1;
+	return &fc->entries[*b * FC_WAYS];
+}
 
-	if (__builtin_expect(pc->rs != fc->rs || !fc->ok, 0) && fc_other(fc, pc, v))
-		return;
-	L = key_build(fc->plan, pc, fc->seed, kw, k, &h);
-	klen = L->klen;
-	b = (uint32_t)h & (fc->nbuckets - 1);
-	tag = (uint32_t)(h >> 32) | 1;
-	id = tag | (uint64_t)fc->gen << 32;
-	es = &fc->entries[b * FC_WAYS];
+/* Look up the key @kw (its first four words also in @k4, in registers when inlined) of
+ * @klen bytes and hash @h: a hit fills @v, a miss walks and caches. */
+static inline void fc_lookup(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+			     const uint64_t *kw, const uint64_t *k4, unsigned klen, uint64_t h,
+			     struct flt_verdict *v)
+{
+	uint32_t b, tag;
+	struct fc_entry *es = fc_bucket(fc, h, &b, &tag);
+	uint64_t id = tag | (uint64_t)fc->gen << 32;
+
 	for (unsigned w = 0; w < FC_WAYS; w++) {
 		struct fc_entry *e = &es[w];
 		uint64_t diff = 0;
@@ -701,8 +698,8 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 			continue;
 		/* the first 32 bytes straight (an IPv4 5-tuple is all of it), and klen: a
 		 * shorter stored key must not be compared past its end; then the rest */
-		diff = (e->key[0] ^ k[0]) | (e->key[1] ^ k[1]) | (e->key[2] ^ k[2]) |
-		       (e->key[3] ^ k[3]) | (e->klen ^ klen);
+		diff = (e->key[0] ^ k4[0]) | (e->key[1] ^ k4[1]) | (e->key[2] ^ k4[2]) |
+		       (e->key[3] ^ k4[3]) | (e->klen ^ klen);
 		for (unsigned i = 4; i < klen / 8 && !diff; i += 4)
 			diff |= (e->key[i] ^ kw[i]) | (e->key[i + 1] ^ kw[i + 1]) |
 				(e->key[i + 2] ^ kw[i + 2]) | (e->key[i + 3] ^ kw[i + 3]);
@@ -726,6 +723,53 @@ void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct f
 		return;
 	}
 	fc_miss(fc, pc, v, b, tag, kw, klen);
+}
+
+void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v)
+{
+	uint64_t kw[FC_KEY_WORDS + FC_REGION_WORDS], k[4], h;
+	const struct fc_layout *L;
+
+	if (__builtin_expect(pc->rs != fc->rs || !fc->ok, 0) && !fc_setup(fc, pc->rs)) {
+		/* A ruleset the plan cannot describe: every packet walks. */
+		fc->st.bypass++;
+		flt_eval_hook(pc, v);
+		return;
+	}
+	L = key_build(fc->plan, pc, fc->seed, kw, k, &h);
+	fc_lookup(fc, pc, kw, k, L->klen, h, v);
+}
+
+_Static_assert(FLT_FC_KEY_WORDS == FC_KEY_WORDS + FC_REGION_WORDS,
+	       "struct flt_fc_key holds what key_build writes");
+
+void flt_fc_key_build(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_fc_key *key)
+{
+	const struct fc_layout *L;
+	uint64_t k4[4];
+	uint32_t b, tag;
+
+	key->klen = 0;
+	if (__builtin_expect(pc->rs != fc->rs || !fc->ok, 0) && !fc_setup(fc, pc->rs))
+		return;
+	L = key_build(fc->plan, pc, fc->seed, key->kw, k4, &key->hash);
+	key->klen = L->klen;
+	key->gen = fc->gen;
+	key->rs = pc->rs;
+	__builtin_prefetch(fc_bucket(fc, key->hash, &b, &tag));
+}
+
+void flt_fc_eval_key(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+		     const struct flt_fc_key *key, struct flt_verdict *v)
+{
+	/* Built for another ruleset or generation (the cache was flushed in between):
+	 * its hash and tag would be of the old plan. */
+	if (!key || !key->klen || key->rs != pc->rs || key->gen != fc->gen || fc->rs != pc->rs ||
+	    !fc->ok) {
+		flt_fc_eval(fc, pc, v);
+		return;
+	}
+	fc_lookup(fc, pc, key->kw, key->kw, key->klen, key->hash, v);
 }
 
 void flt_fc_trace_note(struct flt_fc_trace *t, const struct flt_expr *e)

@@ -25,8 +25,9 @@
  *   unknown expression) is not cached at all: every packet walks, counted as bypass.
  *
  * The table is a fixed array of 4-way buckets (entries rounded up to a power of two,
- * default 65536), allocated once: no allocation per packet, and a new flow replaces
- * the least recently used entry of its bucket instead of growing anything.
+ * default 65536), allocated once, in huge pages where the kernel has them (hugemem.h):
+ * no allocation per packet, and a new flow replaces the least recently used entry of
+ * its bucket instead of growing anything.
  * A ruleset change (another struct flt_ruleset than the last one seen) bumps a
  * generation stored in every entry, so no entry of the old ruleset is ever served.
  *
@@ -76,6 +77,39 @@ void flt_classify_fc(const struct flt_ruleset *rs, struct flt_ct_table *ct,
 		     struct flt_flowcache *fc, const struct flt_pkt *pkt,
 		     const struct flt_hookinfo *hi, struct flt_verdict *v);
 
+/*
+ * A packet's key, built ahead of its lookup. A burst builds every packet's key first
+ * (flt_classify_fc_prefetch), which also starts loading its bucket, and only then
+ * looks them up (flt_classify_fc_key): with many flows each lookup is a cache miss,
+ * and this way the misses of a burst overlap instead of coming one after the other
+ * (DPDK's rte_hash_lookup_bulk does the same). Caller-owned, no need to initialise.
+ */
+#define FLT_FC_KEY_WORDS 48 /* the key's 16 words and room for a header copy to run past */
+struct flt_fc_key {
+	uint8_t klen; /* 0: not built (the lookup builds it itself) */
+	uint32_t gen; /* the cache's generation it was built under */
+	const struct flt_ruleset *rs;
+	uint64_t hash;
+	uint64_t kw[FLT_FC_KEY_WORDS];
+};
+
+/*
+ * Build the key flt_classify_fc_key(@rs, @ct, @fc, @pkt, @hi, @key, ...) will look up,
+ * and start loading its bucket. Leaves the key unbuilt where it cannot be known yet:
+ * a ruleset that uses conntrack with @ct set (the packet's ct state is part of its
+ * key, and conntrack must see the burst's packets in order), a packet that is not
+ * IP, a ruleset the cache cannot key. @pkt and @hi must not change in between.
+ */
+void flt_classify_fc_prefetch(const struct flt_ruleset *rs, struct flt_ct_table *ct,
+			      struct flt_flowcache *fc, const struct flt_pkt *pkt,
+			      const struct flt_hookinfo *hi, struct flt_fc_key *key);
+
+/* flt_classify_fc with the key @key built ahead; @key NULL or unbuilt: built here. */
+void flt_classify_fc_key(const struct flt_ruleset *rs, struct flt_ct_table *ct,
+			 struct flt_flowcache *fc, const struct flt_pkt *pkt,
+			 const struct flt_hookinfo *hi, const struct flt_fc_key *key,
+			 struct flt_verdict *v);
+
 struct flt_fc_stats {
 	uint64_t hits;	      /* packets served from the cache */
 	uint64_t misses;      /* packets that walked the chains (whether cached after or not) */
@@ -99,6 +133,14 @@ void flt_fc_get_stats(const struct flt_flowcache *fc, struct flt_fc_stats *st);
  * result when the walk allows it.
  */
 void flt_fc_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc, struct flt_verdict *v);
+
+/* flt_fc_eval with @key, when it was built for this cache, ruleset and generation. */
+void flt_fc_eval_key(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+		     const struct flt_fc_key *key, struct flt_verdict *v);
+
+/* Build @pc's key into @key and prefetch its bucket (see flt_classify_fc_prefetch). */
+void flt_fc_key_build(struct flt_flowcache *fc, const struct flt_pktctx *pc,
+		      struct flt_fc_key *key);
 
 /* What one walk ran that a cached verdict has to repeat or forbids caching. */
 #define FLT_FC_MAX_COUNTERS 3

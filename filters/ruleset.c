@@ -310,10 +310,10 @@ bool flt_ruleset_uses_ct(const struct flt_ruleset *rs)
 
 /* The chain walk, through the flow cache when there is one. */
 static inline void hook_eval(struct flt_flowcache *fc, const struct flt_pktctx *pc,
-			     struct flt_verdict *v)
+			     const struct flt_fc_key *key, struct flt_verdict *v)
 {
 	if (fc)
-		flt_fc_eval(fc, pc, v);
+		flt_fc_eval_key(fc, pc, key, v);
 	else
 		flt_eval_hook(pc, v);
 }
@@ -328,6 +328,26 @@ void flt_classify_fc(const struct flt_ruleset *rs, struct flt_ct_table *ct,
 		     struct flt_flowcache *fc, const struct flt_pkt *pkt,
 		     const struct flt_hookinfo *hi, struct flt_verdict *v)
 {
+	flt_classify_fc_key(rs, ct, fc, pkt, hi, NULL, v);
+}
+
+void flt_classify_fc_prefetch(const struct flt_ruleset *rs, struct flt_ct_table *ct,
+			      struct flt_flowcache *fc, const struct flt_pkt *pkt,
+			      const struct flt_hookinfo *hi, struct flt_fc_key *key)
+{
+	struct flt_pktctx pc = {.rs = rs, .pkt = pkt, .hi = hi};
+
+	key->klen = 0;
+	if (!fc || pkt->status != FLT_PKT_IP || (rs->uses_ct && ct))
+		return;
+	flt_fc_key_build(fc, &pc, key);
+}
+
+void flt_classify_fc_key(const struct flt_ruleset *rs, struct flt_ct_table *ct,
+			 struct flt_flowcache *fc, const struct flt_pkt *pkt,
+			 const struct flt_hookinfo *hi, const struct flt_fc_key *key,
+			 struct flt_verdict *v)
+{
 	struct flt_pktctx pc = {.rs = rs, .pkt = pkt, .hi = hi};
 	struct flt_ct_pkt cp;
 
@@ -340,7 +360,7 @@ void flt_classify_fc(const struct flt_ruleset *rs, struct flt_ct_table *ct,
 		return;
 	}
 	if (!rs->uses_ct || !ct) {
-		hook_eval(fc, &pc, v);
+		hook_eval(fc, &pc, key, v);
 		return;
 	}
 	flt_ct_in(ct, pkt, hi->now_ns, &cp);
@@ -350,7 +370,7 @@ void flt_classify_fc(const struct flt_ruleset *rs, struct flt_ct_table *ct,
 		v->code = FLT_DROP;
 	} else {
 		pc.cp = &cp;
-		hook_eval(fc, &pc, v);
+		hook_eval(fc, &pc, NULL, v);
 	}
 	flt_ct_confirm(ct, &cp, v->code == FLT_ACCEPT);
 }

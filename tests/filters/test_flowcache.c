@@ -47,6 +47,7 @@ struct side {
 struct pair {
 	struct side s[2]; /* 0: flt_classify, 1: flt_classify_fc */
 	struct flt_flowcache *fc;
+	unsigned calls;
 };
 
 static void count_log(void *arg, int level, const char *msg)
@@ -130,7 +131,15 @@ static struct flt_verdict pair_run(struct pair *p, const uint8_t *frame, uint32_
 		hi.iif = flt_ruleset_ifindex(p->s[i].rs, in);
 		hi.oif = flt_ruleset_ifindex(p->s[i].rs, out);
 		memset(&v[i], 0, sizeof(v[i]));
-		flt_classify_fc(p->s[i].rs, p->s[i].ct, i ? p->fc : NULL, &pkt, &hi, &v[i]);
+		if (i && (p->calls++ & 1)) {
+			/* every other packet the bridge's way: the key built ahead */
+			struct flt_fc_key key;
+
+			flt_classify_fc_prefetch(p->s[i].rs, p->s[i].ct, p->fc, &pkt, &hi, &key);
+			flt_classify_fc_key(p->s[i].rs, p->s[i].ct, p->fc, &pkt, &hi, &key, &v[i]);
+		} else {
+			flt_classify_fc(p->s[i].rs, p->s[i].ct, i ? p->fc : NULL, &pkt, &hi, &v[i]);
+		}
 	}
 	if (v[0].code != v[1].code || v[0].rule_handle != v[1].rule_handle ||
 	    (v[0].chain == NULL) != (v[1].chain == NULL) ||
@@ -447,6 +456,80 @@ static void test_reload_invalidates(void **state)
 	pair_free(&p);
 }
 
+/* Keys built ahead for a whole burst, then looked up in order (the bridge's two
+ * passes): the same verdicts as plain classification, hits from the second burst on,
+ * and keys made stale by an invalidation in between are rebuilt, not trusted. */
+static void test_keys_built_ahead(void **state)
+{
+	const char *text = "table inet vifwall {\n chain forward {\n"
+			   "  type filter hook forward priority 0; policy drop;\n"
+			   "  ip saddr 10.0.0.0/28 udp dport 53 counter accept\n"
+			   "  ip saddr 10.0.0.16/28 counter drop\n"
+			   "  udp dport 53-60 counter accept\n }\n}\n";
+	const char *ct_text = "table inet vifwall {\n chain forward {\n"
+			      "  type filter hook forward priority 0; policy drop;\n"
+			      "  ct state established accept\n"
+			      "  udp dport 53 accept\n }\n}\n";
+	enum { N = 32 };
+	static uint8_t f[N][128];
+	struct flt_pkt pkt[N];
+	struct flt_fc_key key[N];
+	struct flt_verdict v[2];
+	struct pair p = {0};
+	struct flt_hookinfo hi[2];
+
+	(void)state;
+	pair_load(&p, text, 0, true);
+	for (int i = 0; i < 2; i++) {
+		hi[i] = (struct flt_hookinfo){.hook = FLT_HOOK_FORWARD, .pkttype = PACKET_HOST};
+		strcpy(hi[i].iifname, "vif1.0");
+		strcpy(hi[i].oifname, "uplink");
+		hi[i].iif = flt_ruleset_ifindex(p.s[i].rs, "vif1.0");
+		hi[i].oif = flt_ruleset_ifindex(p.s[i].rs, "uplink");
+	}
+	for (unsigned i = 0; i < N; i++)
+		flt_pkt_parse(&pkt[i], f[i],
+			      frame_v4(f[i], 17, 0x0a000000 + i, 0x0a0000fe, (uint16_t)(1000 + i),
+				       (uint16_t)(50 + i % 12), 0));
+	for (int round = 0; round < 3; round++) {
+		if (round == 2) {
+			/* built, then the cache forgets everything before the lookups */
+			for (unsigned i = 0; i < N; i++)
+				flt_classify_fc_prefetch(p.s[1].rs, NULL, p.fc, &pkt[i], &hi[1],
+							 &key[i]);
+			flt_fc_invalidate(p.fc);
+		} else {
+			for (unsigned i = 0; i < N; i++) {
+				flt_classify_fc_prefetch(p.s[1].rs, NULL, p.fc, &pkt[i], &hi[1],
+							 &key[i]);
+				assert_int_not_equal(key[i].klen, 0);
+			}
+		}
+		for (unsigned i = 0; i < N; i++) {
+			flt_classify(p.s[0].rs, NULL, &pkt[i], &hi[0], &v[0]);
+			flt_classify_fc_key(p.s[1].rs, NULL, p.fc, &pkt[i], &hi[1], &key[i], &v[1]);
+			assert_int_equal(v[0].code, v[1].code);
+			assert_int_equal(v[0].rule_handle, v[1].rule_handle);
+		}
+		if (round == 0)
+			assert_int_equal(fc_stats(&p).misses, N);
+		if (round == 1)
+			assert_int_equal(fc_stats(&p).hits, N);
+	}
+	/* the stale keys of round 2 all missed: nothing served from a forgotten entry */
+	assert_int_equal(fc_stats(&p).hits, N);
+	assert_int_equal(fc_stats(&p).misses, 2 * N);
+	pair_check_counters(&p, "keys ahead");
+	pair_free(&p);
+
+	/* With conntrack, a packet's key holds its ct state: not built ahead. */
+	memset(&p, 0, sizeof(p));
+	pair_load(&p, ct_text, 0, true);
+	flt_classify_fc_prefetch(p.s[1].rs, p.s[1].ct, p.fc, &pkt[0], &hi[1], &key[0]);
+	assert_int_equal(key[0].klen, 0);
+	pair_free(&p);
+}
+
 /* A million distinct flows through a 4096-entry cache: the table does not grow, an
  * established flow interleaved with the flood keeps hitting, counters stay exact. */
 static void test_bounded_under_flood(void **state)
@@ -573,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_limit_and_tcp_flags),
 		cmocka_unit_test(test_short_packet_not_shortcut),
 		cmocka_unit_test(test_reload_invalidates),
+		cmocka_unit_test(test_keys_built_ahead),
 		cmocka_unit_test(test_random_rulesets),
 		cmocka_unit_test(test_classbench),
 		cmocka_unit_test(test_bounded_under_flood),

@@ -6,7 +6,9 @@
  * and build state. The cache's key reads header bytes of untrusted frames (copied to
  * an exact-size buffer, so ASan sees any read past them); any crash, out-of-bounds
  * read, UB, or verdict that differs from plain classification is a finding. The
- * ruleset is loaded through the kernel (root needed). Seeds: the packet parser's corpus.
+ * ruleset is loaded through the kernel (root needed). Inputs of odd size are classified
+ * without the trackers, the cached side the bridge's way: key built ahead of the lookup
+ * (flt_classify_fc_prefetch). Seeds: the packet parser's corpus.
  */
 #include <net/if_arp.h>
 #include <netpacket/packet.h>
@@ -119,7 +121,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strcpy(hi.oifname, data[0] & 1 ? "uplink" : "web1");
 		hi.iif = flt_ruleset_ifindex(rs[i], hi.iifname);
 		hi.oif = flt_ruleset_ifindex(rs[i], hi.oifname);
-		flt_classify_fc(rs[i], ct[i], i ? fc : NULL, &pkt, &hi, &v[i]);
+		if (size % 2) {
+			/* Without a tracker (ct loads break), so that the cached side can
+			 * build the key ahead of the lookup, as the bridge does. */
+			struct flt_fc_key key;
+
+			if (!i) {
+				flt_classify(rs[i], NULL, &pkt, &hi, &v[i]);
+				continue;
+			}
+			flt_classify_fc_prefetch(rs[i], NULL, fc, &pkt, &hi, &key);
+			flt_classify_fc_key(rs[i], NULL, fc, &pkt, &hi, &key, &v[i]);
+		} else {
+			flt_classify_fc(rs[i], ct[i], i ? fc : NULL, &pkt, &hi, &v[i]);
+		}
 	}
 	if (v[0].code != v[1].code || v[0].rule_handle != v[1].rule_handle ||
 	    v[0].reject_type != v[1].reject_type || v[0].reject_icmp_code != v[1].reject_icmp_code)

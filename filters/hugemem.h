@@ -1,0 +1,30 @@
+/*
+ * Memory for the tables every packet looks up at a random place (the flow cache, the
+ * connection tracker): zeroed, and in 2 MiB transparent huge pages where the kernel
+ * has them to give.
+ *
+ * Why: with thousands of flows each lookup lands on another 4 KiB page of a table
+ * of megabytes, more pages than the TLB holds, so every packet paid a page walk
+ * before its cache miss; and a software prefetch that misses the TLB waits for the
+ * walk, which took away most of what prefetching the flow cache's buckets gained
+ * (docs/performance.md). A 12 MiB table is six huge pages.
+ *
+ * The memory is faulted in at allocation, so a table takes what its configured size
+ * asks for at start (and shows it in RSS) rather than when a flood of flows first
+ * reaches it. Without huge pages (THP disabled, memory too fragmented, a Xen PV
+ * guest, which has no PSE) the same memory comes in 4 KiB pages and only the speed
+ * differs.
+ */
+#ifndef VIFWALL_FILTERS_HUGEMEM_H
+#define VIFWALL_FILTERS_HUGEMEM_H
+
+#include <stddef.h>
+
+/* @size zeroed bytes, 2 MiB aligned from 2 MiB up (smaller: malloc's alignment);
+ * NULL if the memory cannot be had. */
+void *flt_hugemem_alloc(size_t size);
+
+/* Free what flt_hugemem_alloc(@size) returned, given the same @size; NULL is a no-op. */
+void flt_hugemem_free(void *p, size_t size);
+
+#endif
