@@ -1,9 +1,10 @@
 /*
- * The frame path: one ingress burst from parse to transmit. Per frame: parse (once,
- * whatever the number of egress ports), complete an offloaded checksum, anti-spoofing on guest
- * ports, learn the source, pick egress ports, and for each one run the forward chain with that port
- * as oif, queueing what is accepted. Then every egress queue goes out in one tx burst. Nothing here
- * allocates, locks, blocks or makes a syscall per frame.
+ * The frame path: one ingress burst from parse to transmit. First pass, per frame: parse
+ * (once, whatever the number of egress ports), complete an offloaded checksum, anti-spoofing on
+ * guest ports, learn the source, pick egress ports, build the flow-cache key. Second pass, per
+ * frame: for each egress port run the forward chain with that port as oif, queueing what is
+ * accepted. Then every egress queue goes out in one tx burst. Nothing here allocates, locks,
+ * blocks or makes a syscall per frame.
  */
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -94,63 +95,82 @@ static unsigned switch_egress(struct nb_worker *w, const struct flt_pkt *pkt, ui
 	return n;
 }
 
-/* Decide one frame's fate for every egress port; queue it where it is accepted. */
-static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uint16_t in,
-			  struct flt_hookinfo *hi, struct nb_frame *f)
+/* Set @hi's egress side for port @out. */
+static void hookinfo_out(const struct nb_worker *w, uint16_t out, uint8_t pkttype,
+			 struct flt_hookinfo *hi)
+{
+	memcpy(hi->oifname, w->br->ports[out].port->name, FLT_IFNAMSIZ);
+	hi->oif = w->ports[out].rs_ifindex;
+	hi->pkttype = pkttype;
+}
+
+/* First pass: parse, check, learn, pick the egress ports; a frame with a single
+ * egress port (unicast, the common case) also gets its flow-cache key built and its
+ * bucket loading. Returns the number of egress ports; 0: dropped, counted. */
+static unsigned frame_prepare(struct nb_worker *w, const struct flt_ruleset *rs, uint16_t in,
+			      struct flt_hookinfo *hi, struct nb_frame *f, struct nb_job *j)
 {
 	struct nb_bport *bp = &w->br->ports[in];
 	struct nb_wport *wp = &w->ports[in];
-	uint16_t out[NB_MAX_PORTS];
+	struct flt_pkt *pkt = &j->pkt;
 	enum nb_drop_reason why;
-	bool queued = false, answered = false;
-	struct flt_pkt pkt;
-	unsigned n;
 
-	flt_pkt_parse(&pkt, f->data, f->len);
-	if (pkt.status == FLT_PKT_RUNT) {
-		nb_count(&wp->c.drops[NB_DROP_MALFORMED], 1);
-		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
-		return;
-	}
-	if ((f->flags & NB_FRAME_GSO) && !gso_ok(&pkt)) {
-		nb_count(&wp->c.drops[NB_DROP_MALFORMED], 1);
-		nb_tap_drop(w, in, f, NB_DROP_MALFORMED, -1, NULL, NULL);
-		return;
+	j->nout = 0;
+	j->key.klen = 0;
+	flt_pkt_parse(pkt, f->data, f->len);
+	if (pkt->status == FLT_PKT_RUNT || ((f->flags & NB_FRAME_GSO) && !gso_ok(pkt))) {
+		why = NB_DROP_MALFORMED;
+		goto drop;
 	}
 	/* The rules and the connection tracker need the full checksum. */
 	if (f->flags & NB_FRAME_CSUM_PARTIAL)
-		nb_csum_complete(&pkt, f->data);
-	f->csum_start = (uint16_t)pkt.th;
-	why = nb_antispoof_check(&bp->as, &pkt);
-	if (why != NB_DROP_NONE) {
-		nb_count(&wp->c.drops[why], 1);
-		nb_tap_drop(w, in, f, why, -1, NULL, NULL);
-		return;
+		nb_csum_complete(pkt, f->data);
+	f->csum_start = (uint16_t)pkt->th;
+	why = nb_antispoof_check(&bp->as, pkt);
+	if (why != NB_DROP_NONE)
+		goto drop;
+	j->nout = (uint8_t)switch_egress(w, pkt, in, j->out);
+	if (!j->nout) {
+		why = NB_DROP_LOCAL;
+		goto drop;
 	}
-	n = switch_egress(w, &pkt, in, out);
-	if (!n) {
-		nb_count(&wp->c.drops[NB_DROP_LOCAL], 1);
-		nb_tap_drop(w, in, f, NB_DROP_LOCAL, -1, NULL, NULL);
-		return;
+	j->pkttype = pkttype_of(flt_pkt_eth_dst(pkt));
+	if (j->nout == 1 && rs) {
+		hookinfo_out(w, j->out[0], j->pkttype, hi);
+		flt_classify_fc_prefetch(rs, w->br->ct, w->fc, pkt, hi, &j->key);
 	}
-	hi->pkttype = pkttype_of(flt_pkt_eth_dst(&pkt));
-	for (unsigned i = 0; i < n; i++) {
-		struct nb_wport *ep = &w->ports[out[i]];
+	return j->nout;
+drop:
+	nb_count(&wp->c.drops[why], 1);
+	nb_tap_drop(w, in, f, why, -1, NULL, NULL);
+	return 0;
+}
+
+/* Second pass: run the forward chain for every egress port of a prepared frame and
+ * queue it where it is accepted. */
+static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uint16_t in,
+			  struct flt_hookinfo *hi, struct nb_frame *f, const struct nb_job *j)
+{
+	struct nb_wport *wp = &w->ports[in];
+	const struct flt_pkt *pkt = &j->pkt;
+	bool queued = false, answered = false;
+
+	for (unsigned i = 0; i < j->nout; i++) {
+		struct nb_wport *ep = &w->ports[j->out[i]];
 		struct flt_verdict v;
 
 		if (!rs) {
 			nb_count(&wp->c.drops[NB_DROP_RULE], 1);
-			nb_tap_drop(w, in, f, NB_DROP_RULE, out[i], NULL, NULL);
+			nb_tap_drop(w, in, f, NB_DROP_RULE, j->out[i], NULL, NULL);
 			continue;
 		}
-		memcpy(hi->oifname, w->br->ports[out[i]].port->name, FLT_IFNAMSIZ);
-		hi->oif = ep->rs_ifindex;
-		flt_classify_fc(rs, w->br->ct, w->fc, &pkt, hi, &v);
+		hookinfo_out(w, j->out[i], j->pkttype, hi);
+		flt_classify_fc_key(rs, w->br->ct, w->fc, pkt, hi, i ? NULL : &j->key, &v);
 		if (v.code != FLT_ACCEPT) {
-			nb_count(&wp->c.drops[verdict_reason(&pkt, &v)], 1);
-			nb_tap_drop(w, in, f, verdict_reason(&pkt, &v), out[i], &v, rs);
+			nb_count(&wp->c.drops[verdict_reason(pkt, &v)], 1);
+			nb_tap_drop(w, in, f, verdict_reason(pkt, &v), j->out[i], &v, rs);
 			if (v.code == FLT_REJECT && !answered)
-				answered = reject_answer(w, wp, &pkt, &v);
+				answered = reject_answer(w, wp, pkt, &v);
 			continue;
 		}
 		ep->txq.f[ep->txq.n++] = *f;
@@ -158,7 +178,7 @@ static void frame_forward(struct nb_worker *w, const struct flt_ruleset *rs, uin
 	}
 	/* Sent whole, segmented on the way out: the checksum goes back to partial form. */
 	if (queued && (f->flags & NB_FRAME_GSO))
-		nb_csum_to_partial(&pkt, f->data);
+		nb_csum_to_partial(pkt, f->data);
 }
 
 static void txq_flush(struct nb_wport *ep)
@@ -187,12 +207,17 @@ unsigned nb_worker_burst(struct nb_worker *w, const struct flt_ruleset *rs, uint
 		return 0;
 	hookinfo_init(w, in, &hi);
 	w->nrej = 0;
+	/* Two passes: the flow-cache lookups of the second find their buckets loading or
+	 * loaded since the first, rather than each waiting for its own. */
 	for (unsigned i = 0; i < n; i++) {
 		nb_count(&wp->c.rx_packets, 1);
 		nb_count(&wp->c.rx_bytes, w->rx[i].len);
 		nb_tap_rx(w, in, &w->rx[i]);
-		frame_forward(w, rs, in, &hi, &w->rx[i]);
+		frame_prepare(w, rs, in, &hi, &w->rx[i], &w->job[i]);
 	}
+	for (unsigned i = 0; i < n; i++)
+		if (w->job[i].nout)
+			frame_forward(w, rs, in, &hi, &w->rx[i], &w->job[i]);
 	for (unsigned p = 0; p < w->br->nports; p++)
 		if (w->ports[p].txq.n) {
 			nb_tap_tx(w, p);

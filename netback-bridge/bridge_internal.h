@@ -37,6 +37,16 @@ struct nb_wport {
 	struct nb_txq txq;
 };
 
+/* A received frame between the two passes of its burst (bridge_burst.c): the first
+ * decides where it goes and builds its flow-cache key, the second filters and queues. */
+struct nb_job {
+	struct flt_pkt pkt;
+	uint8_t nout;	 /* egress ports; 0: the first pass dropped the frame */
+	uint8_t pkttype; /* PACKET_HOST, _BROADCAST or _MULTICAST, from the destination */
+	uint16_t out[NB_MAX_PORTS];
+	struct flt_fc_key key; /* out[0]'s, built when the frame has one egress port */
+};
+
 /* One thread of the data plane. Worker 0 is the caller's (nb_bridge_run_once); the
  * others run their own poll loop (bridge_worker.c). */
 struct nb_worker {
@@ -48,6 +58,7 @@ struct nb_worker {
 	_Atomic uint64_t turns;
 	struct nb_wport ports[NB_MAX_PORTS];
 	struct nb_frame rx[NB_BURST_MAX];
+	struct nb_job job[NB_BURST_MAX];
 	/* Answers to rejected frames of the current burst (reject.h), sent back out of
 	 * their ingress port with the burst's other frames. */
 	unsigned nrej;
