@@ -1,6 +1,7 @@
 #!/bin/bash
 # make bench, second part: forwarding throughput, vifwalld against the Linux bridge with
-# the same rules in the kernel's nftables, interleaved A/B/A/B in one run.
+# the same rules in the kernel's nftables, interleaved in one run: every repetition runs
+# every rule count, A then B.
 #
 # Topology (as tests/integration/dataplane_basic.sh): namespaces g1, g2 (guests) and up
 # (the uplink side), each joined by a veth pair to a middle namespace "mid" whose ends
@@ -249,13 +250,19 @@ for n in $rulecounts; do
 done
 
 echo "# vifwall forwarding bench $(date -u +%FT%TZ) on $(nproc) CPUs, kernel $(uname -r): $set_name, $nflows flows," \
-	"64-byte frames, ${probe_s} s probes, loss < $maxloss, $reps repetitions A/B interleaved;" \
+	"64-byte frames, ${probe_s} s probes, loss < $maxloss, $reps repetitions of every configuration, interleaved;" \
 	"forwarding core CPU $fcpu, generator CPU $gcpu; log $log"
 for n in $rulecounts; do
 	pre="$data/fwd_${set_name}_${n}_${nflows}_$seed"
 	echo "# $n rules: $(cat "$pre.info")"
 	echo "== $n rules: $(cat "$pre.info")" >>"$log"
-	for rep in $(seq "$reps"); do
+done
+# Every repetition runs every configuration, so that what the targets compare (A
+# against B, and A at 10000 rules against A at 10) is measured minutes apart at most,
+# not one rule count after the other: this VM's speed drifts over minutes.
+for rep in $(seq "$reps"); do
+	for n in $rulecounts; do
+		pre="$data/fwd_${set_name}_${n}_${nflows}_$seed"
 		for sys in A B; do
 			echo "== rules=$n rep=$rep system=$sys" >>"$log"
 			"start_$sys" "$pre"
