@@ -4,7 +4,9 @@
  * MADV_HUGEPAGE so it gets huge pages in THP's "madvise" mode too. Below 2 MiB, plain
  * calloc: the size alone tells flt_hugemem_free which it was.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +18,22 @@
 static size_t huge_round(size_t size)
 {
 	return (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* Whether this kernel gives transparent huge pages to a region advised so: its sysfs
+ * switch exists (not on a Xen PV guest, which has no PSE) and is not "never". */
+static bool thp_enabled(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	char mode[128];
+	bool on = false;
+
+	if (!f)
+		return false;
+	if (fgets(mode, sizeof(mode), f))
+		on = strstr(mode, "[always]") || strstr(mode, "[madvise]");
+	fclose(f);
+	return on;
 }
 
 void *flt_hugemem_alloc(size_t size)
@@ -42,9 +60,13 @@ void *flt_hugemem_alloc(size_t size)
 		munmap(p + len, trail);
 	/* Advice only: without THP the mapping works the same in small pages. */
 	(void)madvise(p, len, MADV_HUGEPAGE);
-	/* Fault it all in now, after the advice so the faults take huge pages: the
-	 * memory a table is configured for is taken at start, not at the first flood. */
-	memset(p, 0, len);
+	/* In huge pages a table is resident after a few lookups anyway (each fault
+	 * brings 2 MiB): fault it all in now, after the advice so the faults take huge
+	 * pages, and its memory is taken at start rather than at the first flood. In
+	 * small pages it stays untouched until used, which keeps a lightly used table
+	 * small in a driver domain of 128 MiB. */
+	if (thp_enabled())
+		memset(p, 0, len);
 	return p;
 }
 

@@ -9,11 +9,12 @@
  * walk, which took away most of what prefetching the flow cache's buckets gained
  * (docs/performance.md). A 12 MiB table is six huge pages.
  *
- * The memory is faulted in at allocation, so a table takes what its configured size
- * asks for at start (and shows it in RSS) rather than when a flood of flows first
- * reaches it. Without huge pages (THP disabled, memory too fragmented, a Xen PV
- * guest, which has no PSE) the same memory comes in 4 KiB pages and only the speed
- * differs.
+ * Where the kernel has huge pages, the memory is faulted in at allocation: a table
+ * takes what its configured size asks for at start (and shows it in RSS) rather than
+ * when a flood of flows first reaches it, which in 2 MiB faults is after a few
+ * lookups anyway. Without them (THP "never", or a Xen PV guest, which has no PSE: the
+ * appliance) the memory comes in 4 KiB pages, untouched until used, as calloc's
+ * would: a driver domain of 128 MiB has no 12 MiB to spare for a table few flows use.
  */
 #ifndef VIFWALL_FILTERS_HUGEMEM_H
 #define VIFWALL_FILTERS_HUGEMEM_H
